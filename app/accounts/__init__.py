@@ -1,0 +1,1 @@
+"""Users, roles, bureaus (局), startup organizations and their members."""

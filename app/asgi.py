@@ -1,0 +1,88 @@
+"""The application factory: every controller, middleware and store registered explicitly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.static_files import create_static_files_router
+from piccolo.engine.postgres import PostgresEngine
+
+from app.accounts import policies as account_policies
+from app.accounts.routes import CONTROLLERS as ACCOUNT_CONTROLLERS
+from app.accounts.viewer import ViewerMiddleware
+from app.database.registry import current_engine
+from app.database.sqlite import KyosoSQLiteEngine
+from app.settings import PROJECT_ROOT, Settings
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.i18n import LocaleMiddleware
+from app.web.routes import CONTROLLERS as SITE_CONTROLLERS
+from app.web.security import security_headers_hook
+from app.web.sessions import purge_expired_sessions_forever, session_config
+from app.web.stores import store_registry
+from app.web.templating import policies_of, register_policies, template_config
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the Kyoso web application from `settings` (default: the environment)."""
+    settings = settings or Settings.from_env()
+    register_policies(policies_of(account_policies))
+    templates = template_config()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = current_engine()
+        if isinstance(engine, PostgresEngine):
+            await engine.start_connection_pool()
+        purge = asyncio.create_task(purge_expired_sessions_forever(app.stores.get("sessions")))
+        try:
+            yield
+        finally:
+            purge.cancel()
+            if isinstance(engine, PostgresEngine):
+                await engine.close_connection_pool()
+            elif isinstance(engine, KyosoSQLiteEngine):
+                await engine.close_idle_connections()
+
+    return Litestar(
+        route_handlers=[
+            *SITE_CONTROLLERS,
+            *ACCOUNT_CONTROLLERS,
+            create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
+        ],
+        dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
+        middleware=[
+            DefineMiddleware(LocaleMiddleware),
+            session_config(secure=settings.is_https).middleware,
+            DefineMiddleware(ViewerMiddleware),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="kyoso_csrf",
+            cookie_secure=settings.is_https,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+            exclude=["/healthz", "/readyz", "/static"],
+        ),
+        stores=store_registry(settings),
+        plugins=[HTMXPlugin()],
+        request_class=HTMXRequest,
+        template_config=templates,
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers_hook(settings.is_https)],
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="Kyoso", version="0.1.0", path="/schema"),
+        debug=settings.debug,
+    )
+
+
+app = create_app()

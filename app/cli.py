@@ -1,0 +1,166 @@
+"""Command line: `python -m app <command>` (also installed as `kyoso`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from app.clock import utcnow
+from app.database.registry import current_engine, pending_migrations
+from app.database.sqlite import KyosoSQLiteEngine
+
+
+async def migrate(_: argparse.Namespace) -> int:
+    """Apply every pending migration of every feature app."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        print(f"Migration failed: {result.message}", file=sys.stderr)
+        return 1
+    print("Migrations are current.")
+    return 0
+
+
+async def create_user(args: argparse.Namespace) -> int:
+    """Create a user with a role (admin, official of a bureau, judge, or a plain startup user)."""
+    from app.accounts.passwords import password_problem
+    from app.accounts.seed import create_account
+    from app.accounts.tables import Bureau
+
+    password = args.password or prompt_password()
+    if problem := password_problem(password, personal=(args.email, args.name or "")):
+        print(f"Password refused: {problem.value}", file=sys.stderr)
+        return 2
+    bureau_id = None
+    if args.role == "official":
+        if not args.bureau:
+            print("An official needs --bureau <slug>.", file=sys.stderr)
+            return 2
+        bureau = await Bureau.select(Bureau.id).where(Bureau.slug == args.bureau).first().run()
+        if bureau is None:
+            print(f"No bureau with slug {args.bureau!r}.", file=sys.stderr)
+            return 2
+        bureau_id = bureau["id"]
+    role = None if args.role == "startup" else args.role
+    user_id = await create_account(
+        email=args.email,
+        display_name=args.name or args.email,
+        password=password,
+        role=role,
+        bureau_id=bureau_id,
+        now=utcnow(),
+    )
+    print(f"Created user {user_id} <{args.email}> as {args.role}.")
+    return 0
+
+
+def prompt_password() -> str:
+    """Ask twice on the terminal."""
+    first = getpass.getpass("Password (12+ characters): ")
+    if first != getpass.getpass("Again: "):
+        raise SystemExit("The passwords differ.")
+    return first
+
+
+async def seed_demo(args: argparse.Namespace) -> int:
+    """Load demo bureaus, people and startups, and print how to sign in as each."""
+    from app.accounts.seed import DEMO_PASSWORD, seed_demo_data
+    from app.accounts.tables import User
+
+    if args.if_empty and await User.count().run() > 0:
+        print("The database already has users: demo data not loaded.")
+        return 0
+    accounts = await seed_demo_data(now=utcnow())
+    print(f"Demo data loaded. Every demo account's password is: {DEMO_PASSWORD}")
+    for email, role in accounts:
+        print(f"  {role:<28} {email}")
+    return 0
+
+
+async def check(_: argparse.Namespace) -> int:
+    """Report configuration problems; exit 1 if any would stop the site from working."""
+    from app.settings import Settings
+    from app.web.i18n import check_catalogues
+
+    settings = Settings.from_env()
+    problems = check_catalogues()
+    warnings = []
+    if len(settings.secret_key) < 32:
+        problems.append("SECRET_KEY is shorter than 32 characters.")
+    if (
+        not settings.is_https
+        and "127.0.0.1" not in settings.base_url
+        and "localhost" not in settings.base_url
+    ):
+        warnings.append(f"BASE_URL {settings.base_url} is not https: cookies will not be marked Secure.")
+    for provider in settings.oidc_providers:
+        if not provider.issuer or not provider.client_id:
+            problems.append(
+                f"OIDC provider {provider.id!r} needs OIDC_{provider.id.upper()}_ISSUER and _CLIENT_ID."
+            )
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        (settings.data_dir / ".write-test").write_text("ok")
+        (settings.data_dir / ".write-test").unlink()
+    except OSError as error:
+        problems.append(f"DATA_DIR {settings.data_dir} is not writable: {error}")
+    try:
+        pending = await pending_migrations()
+    except Exception as error:  # noqa: BLE001 (report any database failure as a problem)
+        problems.append(f"Database unreachable: {error}")
+    else:
+        if pending:
+            problems.append(f"{len(pending)} migration(s) not applied: run `python -m app migrate`.")
+    for line in warnings:
+        print(f"warning: {line}")
+    for line in problems:
+        print(f"problem: {line}")
+    if not problems:
+        print("Configuration looks good.")
+    return 1 if problems else 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+    "migrate": migrate,
+    "create-user": create_user,
+    "seed-demo": seed_demo,
+    "check": check,
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    """Arguments of every command."""
+    root = argparse.ArgumentParser(prog="kyoso", description="Kyoso administration commands.")
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations")
+    user = commands.add_parser("create-user", help="create a user with a role")
+    user.add_argument("--email", required=True)
+    user.add_argument("--role", required=True, choices=["admin", "official", "judge", "startup"])
+    user.add_argument("--bureau", help="bureau slug (officials only)")
+    user.add_argument("--name", help="display name (default: the email)")
+    user.add_argument("--password", help="password (prompted when omitted)")
+    seed = commands.add_parser("seed-demo", help="load demo data and print its sign-in credentials")
+    seed.add_argument("--if-empty", action="store_true", help="only when the database has no users yet")
+    commands.add_parser("check", help="check configuration and database")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit status."""
+    args = parser().parse_args(argv)
+    return asyncio.run(run_with_engine(COMMANDS[args.command](args)))
+
+
+async def run_with_engine(command: Coroutine[Any, Any, int]) -> int:
+    """Run a command, then release the database connections so the process can exit at once."""
+    try:
+        return await command
+    finally:
+        engine = current_engine()
+        if isinstance(engine, KyosoSQLiteEngine):
+            await engine.close_idle_connections()

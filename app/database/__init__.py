@@ -1,0 +1,1 @@
+"""Database engines, the one engine the app uses, and migrations."""

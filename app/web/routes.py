@@ -1,0 +1,73 @@
+"""Site-wide routes: the home page, the language switch, health and readiness checks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, MediaType, Request, Response, get
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_503_SERVICE_UNAVAILABLE
+
+from app.database.registry import current_engine, pending_migrations
+from app.web.forms import safe_next_path
+from app.web.i18n import LOCALE_COOKIE, LOCALES
+
+ONE_YEAR = 60 * 60 * 24 * 365
+
+
+class SiteController(Controller):
+    """Pages that belong to no feature."""
+
+    @get("/", name="home", cache_control=None)
+    async def home(self) -> Template:
+        """The home page."""
+        return Template("home.html")
+
+    @get("/locale/{code:str}", name="switch_locale")
+    async def switch_locale(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        next_path: Annotated[str | None, QueryParameter(name="next")] = None,
+    ) -> Redirect:
+        """Remember the chosen language in a cookie and go back (a link, so it works without JavaScript)."""
+        back = safe_next_path(next_path)
+        if code not in LOCALES:
+            return Redirect(path=back, status_code=HTTP_303_SEE_OTHER)
+        secure = request.url.scheme == "https"
+        cookie = Cookie(
+            key=LOCALE_COOKIE, value=code, max_age=ONE_YEAR, samesite="lax", httponly=True, secure=secure
+        )
+        return Redirect(path=back, status_code=HTTP_303_SEE_OTHER, cookies=[cookie])
+
+
+class HealthController(Controller):
+    """Liveness and readiness for load balancers and orchestrators."""
+
+    @get("/healthz", media_type=MediaType.JSON, opt={"exclude_from_csrf": True, "skip_session": True})
+    async def healthz(self) -> dict[str, str]:
+        """The process is up (touches nothing else)."""
+        return {"status": "ok"}
+
+    @get("/readyz", media_type=MediaType.JSON, opt={"exclude_from_csrf": True})
+    async def readyz(self) -> Response[dict[str, Any]]:
+        """The database answers and every migration has been applied."""
+        try:
+            await current_engine().run_ddl("SELECT 1")
+            pending = sorted(f"{app}:{name}" for app, name in await pending_migrations())
+        except Exception as error:  # noqa: BLE001 (any failure to reach the database means not ready)
+            return Response(
+                {"status": "unavailable", "database": "unreachable", "error": type(error).__name__},
+                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        if pending:
+            return Response(
+                {"status": "unavailable", "database": "ok", "pending_migrations": pending},
+                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response({"status": "ok", "database": "ok", "migrations": "current"})
+
+
+CONTROLLERS = [SiteController, HealthController]

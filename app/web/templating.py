@@ -1,0 +1,126 @@
+"""The one Jinja environment: autoescape, gettext per request, JST dates, 和暦, and `can(...)`."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from app.clock import utcnow
+from app.settings import PROJECT_ROOT
+from app.web import i18n
+from app.web.flash import flash_messages
+from app.web.wareki import format_wareki
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+
+Policy = Callable[..., bool]
+_policies: dict[str, Policy] = {}
+
+
+def register_policies(policies: Mapping[str, Policy]) -> None:
+    """Make policies callable from templates as `can("verb_noun", obj)` (asgi.py registers each feature's)."""
+    _policies.update(policies)
+
+
+def policies_of(module: object) -> dict[str, Policy]:
+    """Every `can_<verb>` function of a policies module, keyed without the `can_` prefix."""
+    return {
+        name.removeprefix("can_"): function
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if name.startswith("can_")
+    }
+
+
+@pass_context
+def can(context: Mapping[str, Any], name: str, *args: Any) -> bool:
+    """Ask the named policy about the current user, exactly as the server will."""
+    policy = _policies[name]
+    request = context["request"]
+    user = request.scope.get("user")
+    if "now" in inspect.signature(policy).parameters:
+        return policy(user, *args, now=utcnow())
+    return policy(user, *args)
+
+
+def to_tokyo(moment: datetime) -> datetime:
+    """`moment` in Japan time (naive values are taken as UTC, as stored)."""
+    if moment.tzinfo is None:
+        raise ValueError("Naive datetime: store and pass timezone-aware UTC instants")
+    return moment.astimezone(TOKYO)
+
+
+def jst_datetime(moment: datetime | None, style: str = "medium") -> str:
+    """A date and time in Japan time in the reader's language, e.g. 2026/11/28 23:50."""
+    if moment is None:
+        return ""
+    return format_datetime(to_tokyo(moment), style, tzinfo=TOKYO, locale=i18n.current_locale.get())
+
+
+def jst_date(moment: date | datetime | None, style: str = "long") -> str:
+    """A date in the reader's language (datetimes are converted to Japan time first)."""
+    if moment is None:
+        return ""
+    day = to_tokyo(moment).date() if isinstance(moment, datetime) else moment
+    return format_date(day, style, locale=i18n.current_locale.get())
+
+
+def wareki(moment: date | datetime | None) -> str:
+    """A date as 和暦 (Japanese era) for Japanese readers, the ordinary long date otherwise."""
+    if moment is None:
+        return ""
+    day = to_tokyo(moment).date() if isinstance(moment, datetime) else moment
+    if i18n.current_locale.get() != "ja":
+        return jst_date(day)
+    return format_wareki(day)
+
+
+@pass_context
+def viewer(context: Mapping[str, Any]) -> Any:
+    """The signed-in user of the request being rendered, or None."""
+    return context["request"].scope.get("user")
+
+
+def build_environment() -> Environment:
+    """The shared environment; gettext callables read the request's locale from a ContextVar."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext
+    )
+    env.filters.update(jst_datetime=jst_datetime, jst_date=jst_date, wareki=wareki)
+    env.globals.update(
+        can=can,
+        viewer=viewer,
+        flash_messages=flash_messages,
+        current_locale=i18n.current_locale.get,
+        locales=i18n.LOCALES,
+        language_name=i18n.language_name,
+    )
+    return env
+
+
+ENVIRONMENT = build_environment()
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """Litestar's template config around the shared environment."""
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(ENVIRONMENT))
+
+
+def render_string(template_name: str, context: Mapping[str, Any]) -> str:
+    """Render a template outside a response (error pages, mail)."""
+    return ENVIRONMENT.get_template(template_name).render(**context)
