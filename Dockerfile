@@ -24,10 +24,11 @@ RUN mkdir app && touch app/__init__.py \
     && pip install --no-cache-dir . \
     && rm -rf app build ./*.egg-info
 
+# Catalogues compiled as `make i18n-compile` does (--use-fuzzy), so the image shows what development shows.
 COPY . .
 RUN pip install --no-cache-dir --no-deps --force-reinstall . \
     && rm -rf build ./*.egg-info \
-    && pybabel compile -d locale -D messages \
+    && pybabel compile --use-fuzzy -d locale -D messages \
     && mkdir -p /app/var \
     && chown kyoso:kyoso /app/var
 

@@ -46,11 +46,14 @@ seed-demo: $(VENV)/.runtime ## Load demo data if the database has no users yet
 run: $(VENV)/.runtime i18n-compile migrate seed-demo ## Install, migrate, load demo data, serve on http://127.0.0.1:8000
 	$(BIN)/uvicorn app.asgi:app --host $(HOST) --port $(PORT)
 
-chromium: ## Install Debian's Chromium for browser tests (when root and missing)
-	@if command -v chromium >/dev/null; then :; \
+BROWSER_PACKAGES := chromium fonts-ipafont-gothic
+
+chromium: ## Install Debian's Chromium and a Japanese font for browser tests (when root and missing)
+	@if command -v chromium >/dev/null && fc-list :lang=ja 2>/dev/null | grep -q .; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); \
-	else echo "Chromium is missing: install it (apt-get install chromium) for the browser tests."; fi
+	  apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null || \
+	  (apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null); \
+	else echo "Chromium is missing: install it (apt-get install $(BROWSER_PACKAGES)) for the browser tests."; fi
 
 lint: $(VENV)/.dev ## ruff check and ruff format --check
 	$(BIN)/ruff check app tests bench

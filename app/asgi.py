@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = current_engine()
         if isinstance(engine, PostgresEngine):
-            await engine.start_connection_pool()
+            await engine.start_connection_pool(min_size=1, max_size=10)
         purge = asyncio.create_task(purge_expired_sessions_forever(app.stores.get("sessions")))
         try:
             yield

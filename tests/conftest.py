@@ -73,8 +73,8 @@ async def postgres_engine() -> AsyncIterator[PostgresEngine | None]:
         return
     require_peer("PostgreSQL", POSTGRES_URL)
     run_migrations(POSTGRES_URL)
-    engine = PostgresEngine(config={"dsn": POSTGRES_URL, "min_size": 1, "max_size": 4})
-    await engine.start_connection_pool()
+    engine = PostgresEngine(config={"dsn": POSTGRES_URL})
+    await engine.start_connection_pool(min_size=1, max_size=4)
     yield engine
     await engine.close_connection_pool()
 
@@ -87,7 +87,7 @@ async def database(
     if postgres_engine is not None:
         # DELETE (children first) is ~100x faster than TRUNCATE of every table between tests.
         for table in reversed(feature_tables()):
-            await postgres_engine.run_ddl(f'DELETE FROM "{table._meta.tablename}"')
+            await postgres_engine.run_ddl(f'DELETE FROM "{table._meta.tablename}"')  # noqa: S608 (our own table names)
         use_engine(postgres_engine)
         yield postgres_engine
         return

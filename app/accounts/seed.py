@@ -51,15 +51,25 @@ STARTUPS = (
 
 
 async def create_account(
-    *, email: str, display_name: str, password: str, role: str | None, bureau_id: int | None, now: datetime
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    role: str | None,
+    bureau_id: int | None,
+    now: datetime,
+    password_hash: str | None = None,
 ) -> int:
-    """Insert a user (and their staff role), without the sign-up rules: for operators and demo data."""
+    """Insert a user (and their staff role), without the sign-up rules: for operators and demo data.
+
+    `password_hash`, when given, is stored instead of hashing `password` again (demo data shares one).
+    """
     rows = await User.insert(
         User(
             email=normalize_email(email),
             display_name=display_name,
             locale="ja",
-            password_hash=hash_password(password),
+            password_hash=password_hash or await hash_password(password),
             created_at=now,
         )
     ).run()
@@ -72,6 +82,7 @@ async def create_account(
 async def seed_demo_data(*, now: datetime) -> list[tuple[str, str]]:
     """Create demo bureaus, staff, judges and startups; return (email, role) of every account."""
     accounts: list[tuple[str, str]] = []
+    demo_hash = await hash_password(DEMO_PASSWORD)
     async with User._meta.db.transaction():
         bureau_ids: dict[str, int] = {}
         for slug, name_ja, name_en in BUREAUS:
@@ -84,6 +95,7 @@ async def seed_demo_data(*, now: datetime) -> list[tuple[str, str]]:
                 email=email,
                 display_name=name,
                 password=DEMO_PASSWORD,
+                password_hash=demo_hash,
                 role=role,
                 bureau_id=bureau_ids[bureau] if bureau else None,
                 now=now,
@@ -103,7 +115,13 @@ async def seed_demo_data(*, now: datetime) -> list[tuple[str, str]]:
             ).run()
             for email, name, member_role in members:
                 user_id = await create_account(
-                    email=email, display_name=name, password=DEMO_PASSWORD, role=None, bureau_id=None, now=now
+                    email=email,
+                    display_name=name,
+                    password=DEMO_PASSWORD,
+                    password_hash=demo_hash,
+                    role=None,
+                    bureau_id=None,
+                    now=now,
                 )
                 await Membership.insert(
                     Membership(user=user_id, organization=rows[0]["id"], role=member_role, joined_at=now)

@@ -81,7 +81,7 @@ async def sign_up(*, email: str, password: str, display_name: str, locale: str, 
                 email=email,
                 display_name=display_name.strip(),
                 locale=locale if locale in LOCALES else "ja",
-                password_hash=hash_password(password),
+                password_hash=await hash_password(password),
                 created_at=now,
             )
         ).run()
@@ -98,7 +98,7 @@ async def authenticate(email: str, password: str) -> int | None:
         .run()
     )
     # Verify even for an unknown email, so the answer takes as long either way.
-    if not verify_password(user["password_hash"] if user else None, password) or user is None:
+    if not await verify_password(user["password_hash"] if user else None, password) or user is None:
         return None
     user_id: int = user["id"]
     return user_id
@@ -330,7 +330,9 @@ async def assign_role(*, email: str, role: str, bureau_id: int | None, now: date
     errors: dict[str, str] = {}
     if role not in STAFF_ROLES:
         errors["role"] = _("Choose admin, official or judge.")
-    if role == "official" and bureau_id is None:
+    if role == "official" and (
+        bureau_id is None or not await Bureau.exists().where(Bureau.id == bureau_id).run()
+    ):
         errors["bureau"] = _("An official belongs to a bureau.")
     target = await User.select(User.id).where(User.email == normalize_email(email)).first().run()
     if target is None:

@@ -19,7 +19,8 @@ def engine_from_url(url: str) -> Engine:  # type: ignore[type-arg]
         path.parent.mkdir(parents=True, exist_ok=True)
         return KyosoSQLiteEngine(path=str(path))
     if scheme in {"postgres", "postgresql"}:
-        return PostgresEngine(config={"dsn": url, "min_size": 1, "max_size": 10})
+        # Pool sizes go to start_connection_pool(): asyncpg.connect() refuses them in this config.
+        return PostgresEngine(config={"dsn": url})
     raise ValueError(f"DATABASE_URL must start with sqlite:// or postgresql://, not {scheme!r}")
 
 

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, negotiate_locale
+from babel import Locale
 from babel.support import NullTranslations, Translations
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -71,15 +71,26 @@ def locale_from_headers(cookie_header: str | None, accept_language: str | None) 
             name, _, value = part.strip().partition("=")
             if name == LOCALE_COOKIE and value in LOCALES:
                 return value
-    if accept_language:
-        preferred = [item.split(";")[0].strip().replace("-", "_") for item in accept_language.split(",")]
-        chosen = negotiate_locale([p for p in preferred if p], list(LOCALES), sep="_")
-        if chosen is None:
-            # Babel matches "en_US" to "en" only through aliases; try the language part too.
-            chosen = negotiate_locale([p.split("_")[0] for p in preferred if p], list(LOCALES))
-        if chosen:
-            return chosen
+    for language in preferred_languages(accept_language or ""):
+        if language in LOCALES:
+            return language
     return DEFAULT_LOCALE
+
+
+def preferred_languages(accept_language: str) -> list[str]:
+    """Primary language tags of an Accept-Language header, most preferred first (q=0 dropped)."""
+    weighted = []
+    for position, item in enumerate(accept_language.split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, position, tag.split("-")[0].lower()))
+    return [language for _, _, language in sorted(weighted)]
 
 
 def locale_of_scope(scope: Scope | dict[str, Any]) -> str:

@@ -82,17 +82,28 @@ async def test_sign_in_same_message_for_unknown_email_and_wrong_password(client:
     )
 
 
-async def test_sign_in_rotates_the_session_id_and_sign_out_ends_it(client: WebClient) -> None:
+async def test_sign_in_rotates_the_session_id_and_sign_out_ends_it(
+    client: WebClient, other_client: WebClient
+) -> None:
     person = await make_user("rotate@example.jp")
-    await client.post("/signin", {"email": "x@example.jp", "password": "wrong password here"})
-    client.http.cookies.set(SESSION_COOKIE, "attacker-chosen-id")
     await client.sign_in(person.email, person.password)
-    first = client.http.cookies.get(SESSION_COOKIE)
-    assert first and first != "attacker-chosen-id"
+    first = client.http.cookies[SESSION_COOKIE]
+    await client.sign_in(person.email, person.password)
+    second = client.http.cookies[SESSION_COOKIE]
+    assert second != first
+    # The old id no longer signs anyone in.
+    stale = await other_client.http.get("/account", headers={"cookie": f"{SESSION_COOKIE}={first}"})
+    assert stale.status_code == 303
     await client.sign_out()
     assert (await client.get("/account")).status_code == 303
-    await client.sign_in(person.email, person.password)
-    assert client.http.cookies.get(SESSION_COOKIE) != first
+    replay = await other_client.http.get("/account", headers={"cookie": f"{SESSION_COOKIE}={second}"})
+    assert replay.status_code == 303
+
+
+async def test_anonymous_pages_store_no_session(client: WebClient) -> None:
+    for path in ("/", "/signin", "/signup", "/healthz"):
+        response = await client.get(path)
+        assert SESSION_COOKIE not in response.headers.get("set-cookie", ""), path
 
 
 async def test_sign_in_returns_to_a_local_next_page_only(client: WebClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.accounts.corporate_number import with_check_digit
+from app.accounts.passwords import hash_password
 from app.accounts.seed import create_account
 from app.accounts.tables import Bureau, Membership, Organization
 from app.clock import utcnow
@@ -21,12 +22,18 @@ class Person:
     password: str = PASSWORD
 
 
+_password_hash: list[str] = []
+
+
 async def make_user(email: str, *, role: str | None = None, bureau_id: int | None = None) -> Person:
-    """A user with an optional staff role."""
+    """A user with an optional staff role (the password is hashed once per run: argon2 is slow on purpose)."""
+    if not _password_hash:
+        _password_hash.append(await hash_password(PASSWORD))
     user_id = await create_account(
         email=email,
         display_name=email.split("@")[0],
         password=PASSWORD,
+        password_hash=_password_hash[0],
         role=role,
         bureau_id=bureau_id,
         now=utcnow(),

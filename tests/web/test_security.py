@@ -1,0 +1,76 @@
+"""CSRF on every unsafe method, security headers on every response, body size limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.web.security import CONTENT_SECURITY_POLICY
+from tests.support.client import WebClient
+from tests.support.people import make_user
+
+HTML_ROUTES = ["/", "/signin", "/signup", "/account", "/organizations/new", "/admin/bureaus", "/no-such-page"]
+
+
+@pytest.mark.parametrize("path", [*HTML_ROUTES, "/healthz", "/readyz", "/static/css/kyoso.css"])
+async def test_security_headers_everywhere(client: WebClient, path: str) -> None:
+    response = await client.get(path)
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    # HSTS only over https (see test_hsts_and_secure_cookies_under_https).
+    assert "strict-transport-security" not in response.headers
+
+
+async def test_signed_in_pages_have_headers_too(client: WebClient) -> None:
+    admin = await make_user("admin@example.jp", role="admin")
+    await client.sign_in(admin.email, admin.password)
+    for path in HTML_ROUTES:
+        response = await client.get(path)
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
+
+
+async def test_no_inline_script_in_pages(client: WebClient) -> None:
+    page = (await client.get("/")).text
+    assert "<script>" not in page
+    assert " on" + "click=" not in page
+    assert page.count("<script ") == page.count('<script src="/static/')
+
+
+async def test_post_without_csrf_token_is_a_403_page(client: WebClient) -> None:
+    response = await client.post("/signin", {"email": "a@example.jp", "password": "x"}, csrf=False)
+    assert response.status_code == 403
+    assert "この操作は許可されていません" in response.text
+    assert "Traceback" not in response.text
+
+
+async def test_post_with_a_wrong_csrf_token_is_refused(client: WebClient) -> None:
+    await client.get("/signin")
+    response = await client.post(
+        "/signin", {"email": "a@example.jp", "password": "x", "_csrf_token": "forged" * 20}, csrf=False
+    )
+    assert response.status_code == 403
+
+
+async def test_csrf_token_in_the_htmx_header_is_accepted(client: WebClient) -> None:
+    response = await client.post("/signin", {"email": "a@example.jp", "password": "x"}, htmx=True)
+    assert response.status_code == 422
+
+
+async def test_body_size_limit(client: WebClient) -> None:
+    response = await client.post("/signin", {"email": "a@example.jp", "password": "x" * 1_100_000})
+    assert response.status_code == 413
+    assert "送信されたデータが大きすぎます" in response.text
+
+
+async def test_cookies_are_httponly_and_lax(client: WebClient) -> None:
+    person = await make_user("cookie@example.jp")
+    response = await client.post("/signin", {"email": person.email, "password": person.password})
+    cookies = response.headers.get_list("set-cookie")
+    session = next(cookie for cookie in cookies if cookie.startswith("kyoso_session="))
+    assert "HttpOnly" in session
+    assert "SameSite=Lax" in session or "samesite=lax" in session.lower()
+    csrf = (await client.get("/")).headers.get_list("set-cookie")
+    assert all("HttpOnly" in cookie for cookie in csrf)
