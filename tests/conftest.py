@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,8 +26,9 @@ from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 from app.asgi import create_app  # noqa: E402
 from app.database.registry import feature_tables, use_engine  # noqa: E402
 from app.database.sqlite import KyosoSQLiteEngine  # noqa: E402
-from app.settings import PROJECT_ROOT, Settings  # noqa: E402
+from app.settings import Settings  # noqa: E402
 from tests.support.client import WebClient  # noqa: E402
+from tests.support.commands import run_app_command  # noqa: E402
 from tests.support.peers import require_peer  # noqa: E402
 
 POSTGRES_URL = os.environ.get("DATABASE_URL_UNDER_TEST", "")
@@ -38,16 +37,7 @@ ON_POSTGRES = POSTGRES_URL.startswith("postgres")
 
 def run_migrations(database_url: str) -> None:
     """Apply every migration with the real command line, as an operator would."""
-    env = {**os.environ, "DATABASE_URL": database_url}
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "migrate"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_app_command("migrate", env={"DATABASE_URL": database_url})
 
 
 @pytest.fixture(scope="session")

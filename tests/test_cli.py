@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from app.settings import PROJECT_ROOT
+from tests.support.commands import app_command
 
 
-def kyoso(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def kyoso(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     """Run a command against a SQLite database in `data_dir`."""
-    env = {**os.environ, "DATA_DIR": str(data_dir), "DATABASE_URL": f"sqlite:///{data_dir / 'kyoso.sqlite3'}"}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        check=False,
-        timeout=120,
+    return app_command(
+        *args, env={"DATA_DIR": str(data_dir), "DATABASE_URL": f"sqlite:///{data_dir / 'kyoso.sqlite3'}"}
     )
 
 

@@ -46,7 +46,7 @@ class SiteController(Controller):
 class HealthController(Controller):
     """Liveness and readiness for load balancers and orchestrators."""
 
-    @get("/healthz", media_type=MediaType.JSON, opt={"exclude_from_csrf": True, "skip_session": True})
+    @get("/healthz", media_type=MediaType.JSON, opt={"exclude_from_csrf": True})
     async def healthz(self) -> dict[str, str]:
         """The process is up (touches nothing else)."""
         return {"status": "ok"}

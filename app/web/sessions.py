@@ -78,6 +78,8 @@ def session_config(secure: bool) -> LeanSessionConfig:
         samesite="lax",
         store="sessions",
         renew_on_access=True,
+        # Probes and static files never need a session: skip loading it (and the store) entirely.
+        exclude=["^/healthz$", "^/readyz$", "^/static/"],
     )
 
 

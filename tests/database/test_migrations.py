@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.database.registry import expected_migrations, feature_tables
-from app.settings import PROJECT_ROOT
+from tests.support.commands import app_command, fresh_postgres_database
 from tests.support.peers import require_peer
 
 POSTGRES_SERVER = os.environ.get("KYOSO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -21,15 +19,7 @@ POSTGRES_SERVER = os.environ.get("KYOSO_TEST_POSTGRES", "postgresql://postgres@1
 
 def kyoso(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     """Run the command line against `database_url`."""
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        env={**os.environ, "DATABASE_URL": database_url},
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return app_command(*args, env={"DATABASE_URL": database_url})
 
 
 def test_migrations_apply_on_an_empty_sqlite_file(tmp_path: Path) -> None:
@@ -52,13 +42,8 @@ def test_migrations_apply_on_an_empty_sqlite_file(tmp_path: Path) -> None:
 def empty_postgres_database() -> Iterator[str]:
     """A brand-new PostgreSQL database, dropped afterwards."""
     require_peer("PostgreSQL", POSTGRES_SERVER)
-    name = f"kyoso_migrate_{uuid.uuid4().hex[:10]}"
-    admin = f"{POSTGRES_SERVER}/postgres"
-    subprocess.run(["psql", admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    try:
-        yield f"{POSTGRES_SERVER}/{name}"
-    finally:
-        subprocess.run(["psql", admin, "-q", "-c", f"DROP DATABASE {name} WITH (FORCE)"], check=False)
+    with fresh_postgres_database(POSTGRES_SERVER, prefix="kyoso_migrate") as url:
+        yield url
 
 
 def test_migrations_apply_on_an_empty_postgres_database(empty_postgres_database: str) -> None:

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from app.settings import PROJECT_ROOT
+from tests.support.commands import fresh_postgres_database, run_app_command
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
-COMMAND_TIMEOUT = 120.0
 BIND_ATTEMPTS = 3
 
 
@@ -65,67 +61,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
-
-
-def with_database(url: str, name: str) -> str:
-    """`url` pointing at database `name` on the same PostgreSQL server."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def run_admin_sql(url: str, statement: str) -> None:
-    """Run one statement outside a transaction (CREATE/DROP DATABASE), safe even inside a running loop."""
-    import asyncpg
-
-    async def execute() -> None:
-        connection = await asyncpg.connect(dsn=url, timeout=10)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(execute())
-        except BaseException as error:  # noqa: BLE001 (re-raised in the calling thread)
-            failure.append(error)
-
-    # A thread of its own: asyncio.run refuses to start inside the test session's running loop.
-    worker = threading.Thread(target=target, name="live-server-admin-sql")
-    worker.start()
-    worker.join()
-    if failure:
-        raise failure[0]
-
-
-@contextmanager
-def fresh_postgres_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server of `server_url`, dropped WITH (FORCE) afterwards."""
-    name = f"kyoso_e2e_{os.getpid()}_{secrets.token_hex(4)}"
-    run_admin_sql(server_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        run_admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def run_app_command(args: list[str], env: dict[str, str]) -> None:
-    """Run `python -m app <args>` from the project root; raise with its output if it fails."""
-    result = subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
-    if result.returncode != 0:
-        command = " ".join(args)
-        output = result.stdout + result.stderr
-        raise LiveServerError(f"`python -m app {command}` exited with {result.returncode}:\n{output}")
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -194,7 +129,7 @@ def start_live_server(
     data_dir.mkdir(exist_ok=True)
     log_path = tmp_dir / "server.log"
     database = (
-        fresh_postgres_database(on_postgres_url)
+        fresh_postgres_database(on_postgres_url, prefix="kyoso_e2e")
         if on_postgres_url
         else sqlite_database(tmp_dir / "live.sqlite3")
     )
@@ -206,9 +141,9 @@ def start_live_server(
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("SECRET_KEY", None)  # the server keeps its own under DATA_DIR
-        run_app_command(["migrate"], env)
+        run_app_command("migrate", env=env)
         if seed_demo:
-            run_app_command(["seed-demo"], env)
+            run_app_command("seed-demo", env=env)
         process, base_url = None, ""
         for _ in range(BIND_ATTEMPTS):
             port = free_port()
