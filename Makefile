@@ -9,7 +9,7 @@ PO_FILES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve migrate seed-demo test lint typecheck pytest format i18n i18n-compile chromium bench clean
+.PHONY: help run serve migrate migration seed-demo test lint typecheck pytest format i18n i18n-compile chromium bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ i18n: $(VENV)/.runtime ## Extract UI strings, update the ja/en catalogues, compi
 
 migrate: $(VENV)/.runtime ## Apply database migrations
 	$(BIN)/python -m app migrate
+
+migration: $(VENV)/.runtime ## Generate a migration from table changes: make migration APP=challenges
+	@test -n "$(APP)" || (echo "usage: make migration APP=<feature>"; exit 2)
+	PICCOLO_CONF=app.piccolo_conf DATABASE_URL=sqlite:///$$(mktemp -d)/schema.sqlite3 \
+	  $(BIN)/piccolo migrations new $(APP) --auto --auto_input=n
 
 seed-demo: $(VENV)/.runtime ## Load demo data if the database has no users yet
 	$(BIN)/python -m app seed-demo --if-empty

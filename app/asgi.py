@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
@@ -18,6 +19,10 @@ from piccolo.engine.postgres import PostgresEngine
 from app.accounts import policies as account_policies
 from app.accounts.routes import CONTROLLERS as ACCOUNT_CONTROLLERS
 from app.accounts.viewer import ViewerMiddleware
+from app.challenges import policies as challenge_policies
+from app.challenges.routes import CONTROLLERS as CHALLENGE_CONTROLLERS
+from app.challenges.services import close_past_deadline
+from app.clock import utcnow
 from app.database.registry import current_engine
 from app.database.sqlite import KyosoSQLiteEngine
 from app.settings import PROJECT_ROOT, Settings
@@ -30,10 +35,21 @@ from app.web.stores import store_registry
 from app.web.templating import policies_of, register_policies, template_config
 
 
+async def close_past_deadlines_forever() -> None:
+    """Close challenges at their deadline even when nobody visits them (pages also check at request time)."""
+    while True:
+        try:
+            await close_past_deadline(utcnow())
+        except Exception:
+            logging.getLogger(__name__).exception("Closing challenges past their deadline failed")
+        await asyncio.sleep(60)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Kyoso web application from `settings` (default: the environment)."""
     settings = settings or Settings.from_env()
     register_policies(policies_of(account_policies))
+    register_policies(policies_of(challenge_policies))
     templates = template_config()
 
     @contextlib.asynccontextmanager
@@ -42,10 +58,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if isinstance(engine, PostgresEngine):
             await engine.start_connection_pool(min_size=1, max_size=10)
         purge = asyncio.create_task(purge_expired_sessions_forever(app.stores.get("sessions")))
+        closer = asyncio.create_task(close_past_deadlines_forever())
         try:
             yield
         finally:
             purge.cancel()
+            closer.cancel()
             if isinstance(engine, PostgresEngine):
                 await engine.close_connection_pool()
             elif isinstance(engine, KyosoSQLiteEngine):
@@ -55,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *SITE_CONTROLLERS,
             *ACCOUNT_CONTROLLERS,
+            *CHALLENGE_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},

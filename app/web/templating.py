@@ -6,7 +6,6 @@ import inspect
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -17,9 +16,9 @@ from app.clock import utcnow
 from app.settings import PROJECT_ROOT
 from app.web import i18n
 from app.web.flash import flash_messages
+from app.web.jst import TOKYO
 from app.web.wareki import format_wareki
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
 Policy = Callable[..., bool]
@@ -89,6 +88,29 @@ def viewer(context: Mapping[str, Any]) -> Any:
     return context["request"].scope.get("user")
 
 
+def localized(row: Mapping[str, Any], field: str) -> str:
+    """The English text of a bilingual field for English readers when it exists, else the Japanese."""
+    english = row.get(f"{field}_en")
+    if i18n.current_locale.get() == "en" and english:
+        return str(english)
+    return str(row.get(f"{field}_ja") or "")
+
+
+def yen(amount: int | None) -> str:
+    """An amount in yen as Japanese (1,000,000円) or English (¥1,000,000) readers write it."""
+    if amount is None:
+        return ""
+    return f"{amount:,}円" if i18n.current_locale.get() == "ja" else f"¥{amount:,}"
+
+
+def days_left(deadline: datetime | None) -> int | None:
+    """Whole days until `deadline` (0 on its last day, None when past or unset)."""
+    if deadline is None:
+        return None
+    remaining = deadline - utcnow()
+    return remaining.days if remaining.total_seconds() > 0 else None
+
+
 def build_environment() -> Environment:
     """The shared environment; gettext callables read the request's locale from a ContextVar."""
     env = Environment(
@@ -101,9 +123,12 @@ def build_environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext
     )
-    env.filters.update(jst_datetime=jst_datetime, jst_date=jst_date, wareki=wareki)
+    env.filters.update(
+        jst_datetime=jst_datetime, jst_date=jst_date, wareki=wareki, yen=yen, days_left=days_left
+    )
     env.globals.update(
         can=can,
+        localized=localized,
         viewer=viewer,
         flash_messages=flash_messages,
         current_locale=i18n.current_locale.get,
