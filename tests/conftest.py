@@ -27,6 +27,7 @@ from app.asgi import create_app  # noqa: E402
 from app.database.registry import feature_tables, use_engine  # noqa: E402
 from app.database.sqlite import KyosoSQLiteEngine  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from app.web.page_cache import forget_public_pages  # noqa: E402
 from tests.support.client import WebClient  # noqa: E402
 from tests.support.commands import run_app_command  # noqa: E402
 from tests.support.peers import require_peer  # noqa: E402
@@ -109,6 +110,7 @@ def app(settings: Settings) -> Litestar:
 @pytest.fixture
 async def client(app: Litestar, database: Engine) -> AsyncIterator[WebClient]:  # type: ignore[type-arg]
     """A browser-like client (cookies, CSRF) talking to the app in this event loop."""
+    await forget_public_pages()
     for name in ("sessions", "rate_limit"):
         with contextlib.suppress(FileNotFoundError):  # nothing stored yet
             await app.stores.get(name).delete_all()

@@ -31,9 +31,10 @@ from app.validation import InvalidInput
 from app.web.flash import flash
 from app.web.forms import form_values
 from app.web.guards import signed_in
-from app.web.htmx import page_or_fragment, redirect_after_post
+from app.web.htmx import page_or_fragment, redirect_after_post, wants_fragment
 from app.web.i18n import current_locale
 from app.web.i18n import gettext as _
+from app.web.page_cache import cached_response, render_and_cache
 
 Req = Request[Any, Any, Any]
 Query = Annotated[str | None, QueryParameter(required=False)]
@@ -70,8 +71,10 @@ class ChallengeListController(Controller):
         status: Query = None,
         sort: Query = None,
         cursor: Query = None,
-    ) -> Template:
+    ) -> Response[Any]:
         """Filters and sort in the URL (bookmarkable); HTMX swaps just the results."""
+        if cached := await cached_response(request):
+            return cached
         filters = list_filters(bureau, theme, status, sort)
         now = utcnow()
         page = await public_challenges(filters, now=now, cursor=cursor)
@@ -84,7 +87,8 @@ class ChallengeListController(Controller):
             "now": now,
             "cursor": cursor,
         }
-        return page_or_fragment(request, "challenges/list.html", "challenges/_results.html", context)
+        template = "challenges/_results.html" if wants_fragment(request) else "challenges/list.html"
+        return await render_and_cache(request, template, context)
 
 
 async def challenge_by_slug(slug: str) -> dict[str, Any]:
@@ -112,8 +116,10 @@ class ChallengeDetailController(Controller):
     path = "/challenges/{slug:str}"
 
     @get("/", name="challenge")
-    async def detail(self, request: Req, slug: FromPath[str]) -> Template:
+    async def detail(self, request: Req, slug: FromPath[str]) -> Response[Any]:
         """Timeline, conditions, answered questions; drafts only for the bureau (404 for everyone else)."""
+        if cached := await cached_response(request):
+            return cached
         return await detail_page(request, slug, {}, {})
 
     @post("/questions", guards=[signed_in], status_code=HTTP_200_OK)
@@ -176,7 +182,9 @@ def transition_message(action: Action) -> str:
     }[action]
 
 
-async def detail_page(request: Req, slug: str, values: dict[str, str], errors: dict[str, str]) -> Template:
+async def detail_page(
+    request: Req, slug: str, values: dict[str, str], errors: dict[str, str]
+) -> Response[Any]:
     """The challenge page with what this viewer may see and do."""
     user = viewer_of(request)
     now = utcnow()
@@ -250,7 +258,7 @@ async def detail_page(request: Req, slug: str, values: dict[str, str], errors: d
         ],
     }
     status = HTTP_422_UNPROCESSABLE_ENTITY if errors else 200
-    return Template("challenges/detail.html", context=context, status_code=status)
+    return await render_and_cache(request, "challenges/detail.html", context, status)
 
 
 def allowed(facts: ChallengeFacts, action: Action) -> bool:

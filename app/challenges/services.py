@@ -24,6 +24,7 @@ from app.challenges.tables import (
 from app.validation import InvalidInput
 from app.web.i18n import gettext as _
 from app.web.jst import format_jst_local
+from app.web.page_cache import forget_public_pages
 
 FACT_COLUMNS = (
     Challenge.id,
@@ -144,6 +145,7 @@ async def update_challenge(
                 update[Challenge.material_change_note] = material_note(changes)
         await Challenge.update(update).where(Challenge.id == challenge_id).run()
         await replace_themes(challenge_id, values.themes)
+    await forget_public_pages()
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -219,6 +221,7 @@ async def transition(
             update.update({Challenge.approved_by: user.id, Challenge.published_at: now})
         await Challenge.update(update).where(Challenge.id == challenge_id).run()
         await record_event(challenge_id, user.id, facts.status, after, comment.strip(), now)
+    await forget_public_pages()
     return after
 
 
@@ -285,6 +288,7 @@ async def close_past_deadline(now: datetime) -> int:
                 for challenge_id in ids
             )
         ).run()
+    await forget_public_pages()
     return len(ids)
 
 
@@ -334,6 +338,7 @@ async def answer_question(user: Viewer | None, question_id: int, answer: str, *,
             .where(Question.id == question_id)
             .run()
         )
+    await forget_public_pages()
     challenge_id: int = question["challenge"]
     return challenge_id
 
