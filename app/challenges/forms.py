@@ -101,6 +101,18 @@ def parse_challenge_form(
     return values, errors
 
 
+BILINGUAL_FIELDS = ("title", "summary", "body", "background", "problem", "outcome")
+
+
+def translation_status(row: Mapping[str, Any]) -> dict[str, str]:
+    """Per bilingual field: "ja+en", "ja" (Japanese only), or "" when both are empty."""
+    status = {}
+    for name in BILINGUAL_FIELDS:
+        japanese, english = (str(row.get(f"{name}_{lang}") or "").strip() for lang in ("ja", "en"))
+        status[name] = "ja+en" if japanese and english else ("ja" if japanese else ("en" if english else ""))
+    return status
+
+
 def timeline_errors(times: Mapping[str, datetime | None]) -> dict[str, str]:
     """Each phase must come after the ones before it."""
     errors: dict[str, str] = {}

@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 from app.accounts.tables import Bureau
 from app.accounts.viewer import Viewer
 from app.challenges import policies, services
-from app.challenges.forms import form_from_row, parse_challenge_form
+from app.challenges.forms import form_from_row, parse_challenge_form, translation_status
 from app.challenges.lifecycle import PHASES, Action, ChallengeFacts, PublicStage, effective_status
 from app.challenges.markdown import render_markdown
 from app.challenges.queries import SORTS, ChallengeFilters, filter_options, public_challenges
@@ -251,6 +251,7 @@ async def detail_page(
         "markdown": render_markdown,
         "values": values,
         "errors": errors,
+        "translations": translation_status(challenge),
         "actions": [
             action
             for action in Action

@@ -213,3 +213,12 @@ async def test_deadline_entered_in_jst_is_stored_in_utc_and_shown_back(client: W
     assert 'value="2026-12-01T17:00"' in edit.text
     page = await client.get("/challenges/bousai-tagengo")
     assert "2026/12/01 17:00" in page.text
+
+
+async def test_translation_status_is_shown_to_the_bureau(client: WebClient) -> None:
+    bureau_id, author, _, _ = await officials()
+    await client.sign_in(author.email, author.password)
+    await client.post("/challenges/new", draft_form(bureau_id))
+    panel = (await client.get("/challenges/bousai-tagengo")).text.split('id="bureau-panel-title"')[1]
+    assert "タイトル: 日本語・英語" in panel
+    assert "概要: <strong>日本語のみ</strong>" in panel
