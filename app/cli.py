@@ -75,10 +75,15 @@ async def seed_demo(args: argparse.Namespace) -> int:
     if args.if_empty and await User.count().run() > 0:
         print("The database already has users: demo data not loaded.")
         return 0
-    accounts = await seed_demo_data(now=utcnow())
+    from app.challenges.demo import seed_demo_challenges
+
+    now = utcnow()
+    accounts = await seed_demo_data(now=now)
+    challenges = await seed_demo_challenges(now=now)
     print(f"Demo data loaded. Every demo account's password is: {DEMO_PASSWORD}")
     for email, role in accounts:
         print(f"  {role:<28} {email}")
+    print(f"{len(challenges)} demo challenges: " + ", ".join(challenges))
     return 0
 
 

@@ -20,7 +20,8 @@ TEXT_FIELDS = (
 )  # fmt: skip
 # Addresses under /challenges/ that belong to pages, not to a challenge.
 RESERVED_SLUGS = frozenset({"new", "preview"})
-MAX_BUDGET_JPY = 10_000_000_000
+# The column is a 32-bit integer on PostgreSQL; no PoC budget comes near two billion yen.
+MAX_BUDGET_JPY = 2_000_000_000
 MAX_THEMES = 8
 
 

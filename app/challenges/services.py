@@ -282,7 +282,7 @@ async def close_past_deadline(now: datetime) -> int:
                     actor=None,
                     from_status=Status.PUBLISHED.value,
                     to_status=Status.CLOSED.value,
-                    comment="application deadline",
+                    comment="",
                     happened_at=now,
                 )
                 for challenge_id in ids
