@@ -20,6 +20,8 @@ from app.accounts import policies as account_policies
 from app.accounts.routes import CONTROLLERS as ACCOUNT_CONTROLLERS
 from app.accounts.viewer import ViewerMiddleware
 from app.challenges import policies as challenge_policies
+from app.challenges.api import CONTROLLERS as OPEN_DATA_CONTROLLERS
+from app.challenges.feeds import CONTROLLERS as FEED_CONTROLLERS
 from app.challenges.routes import CONTROLLERS as CHALLENGE_CONTROLLERS
 from app.challenges.services import close_past_deadline
 from app.clock import utcnow
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *SITE_CONTROLLERS,
             *ACCOUNT_CONTROLLERS,
             *CHALLENGE_CONTROLLERS,
+            *OPEN_DATA_CONTROLLERS,
+            *FEED_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},

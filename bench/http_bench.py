@@ -229,23 +229,29 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         print(f"the server exited with code {code}", file=sys.stderr)
 
 
-def wrk_command(wrk: str, args: argparse.Namespace, url: str, duration: str) -> list[str]:
+def wrk_command(
+    wrk: str, args: argparse.Namespace, url: str, duration: str, headers: Sequence[str] = ()
+) -> list[str]:
+    extra = [part for header in headers for part in ("-H", header)]
     return [
         wrk,
         f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}",
         "--timeout", args.timeout,
         "-H", f"Accept-Language: {args.accept_language}",
+        *extra,
         "-s", str(REPORT_LUA),
         url,
     ]  # fmt: skip
 
 
-def run_wrk(wrk: str, args: argparse.Namespace, base_url: str, path: str) -> Result:
+def run_wrk(
+    wrk: str, args: argparse.Namespace, base_url: str, path: str, headers: Sequence[str] = ()
+) -> Result:
     url = base_url + path
     if args.warmup_enabled:
-        subprocess.run(wrk_command(wrk, args, url, args.warmup), capture_output=True, check=False)
+        subprocess.run(wrk_command(wrk, args, url, args.warmup, headers), capture_output=True, check=False)
     completed = subprocess.run(
-        wrk_command(wrk, args, url, args.duration), capture_output=True, text=True, check=False
+        wrk_command(wrk, args, url, args.duration, headers), capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
         raise BenchError(

@@ -290,7 +290,7 @@ async def seed(
     return phases
 
 
-async def run(challenges: int, questions: int, rng_seed: int) -> int:
+async def run(challenges: int, questions: int, rng_seed: int, run_id: str | None = None) -> int:
     """Check the database is ready, seed it, print the timings; close connections whatever happens."""
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
@@ -301,7 +301,7 @@ async def run(challenges: int, questions: int, rng_seed: int) -> int:
             return 2
         started = time.perf_counter()
         try:
-            phases = await seed(challenges, questions, now=utcnow(), rng_seed=rng_seed)
+            phases = await seed(challenges, questions, now=utcnow(), rng_seed=rng_seed, run_id=run_id)
         except LookupError as error:
             print(error, file=sys.stderr)
             return 2
@@ -330,10 +330,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--challenges", type=int, default=1000, help="published challenges (default 1000)")
     parser.add_argument("--questions", type=int, default=20000, help="questions over them (default 20000)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    parser.add_argument(
+        "--run-id", help="slug part: challenges are bench-<run id>-00001... (default: random)"
+    )
     args = parser.parse_args(argv)
     if args.challenges < 0 or args.questions < 0:
         parser.error("counts cannot be negative")
-    return asyncio.run(run(args.challenges, args.questions, args.seed))
+    return asyncio.run(run(args.challenges, args.questions, args.seed, args.run_id))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "kyoso_session"
 SESSION_MAX_AGE = 60 * 60 * 12
 ROTATE_FLAG = "rotate_session"
+LOADED_KEY = "session_as_loaded"
 PURGE_INTERVAL_SECONDS = 600
 
 
@@ -51,15 +52,26 @@ class LeanSessionBackend(ServerSideSessionBackend):
                 headers.add("Set-Cookie", expired.to_header(header=""))
             return
 
+        data = self.serialize_data(scope_session)
+        rotate = connection.scope.get("state", {}).get(ROTATE_FLAG)
+        if incoming_id and not rotate and data == connection.scope.get("state", {}).get(LOADED_KEY):
+            return  # unchanged: no write, no cookie (the session lasts SESSION_MAX_AGE from its last change)
         session_id = incoming_id
-        if session_id is None or connection.scope.get("state", {}).get(ROTATE_FLAG):
+        if session_id is None or rotate:
             if session_id is not None:
                 await self.delete(session_id, store=store)
             session_id = self.generate_session_id()
-        await self.set(session_id=session_id, data=self.serialize_data(scope_session), store=store)
+        await self.set(session_id=session_id, data=data, store=store)
         headers.add(
             "Set-Cookie", Cookie(value=session_id, key=self.config.key, **cookie_params).to_header(header="")
         )
+
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+        """Load the session and remember its stored form, to skip rewriting it when nothing changed."""
+        session = await super().load_from_connection(connection)
+        if session:
+            connection.scope.setdefault("state", {})[LOADED_KEY] = self.serialize_data(session)
+        return session
 
 
 class LeanSessionConfig(ServerSideSessionConfig):
@@ -77,7 +89,8 @@ def session_config(secure: bool) -> LeanSessionConfig:
         httponly=True,
         samesite="lax",
         store="sessions",
-        renew_on_access=True,
+        # Renewing rewrote the session file on every request; a session now lasts 12 h from its last change.
+        renew_on_access=False,
         # Probes and static files never need a session: skip loading it (and the store) entirely.
         exclude=["^/healthz$", "^/readyz$", "^/static/"],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date, format_datetime
@@ -61,7 +62,13 @@ def jst_datetime(moment: datetime | None, style: str = "medium") -> str:
     """A date and time in Japan time in the reader's language, e.g. 2026/11/28 23:50."""
     if moment is None:
         return ""
-    return format_datetime(to_tokyo(moment), style, tzinfo=TOKYO, locale=i18n.current_locale.get())
+    return formatted_datetime(moment, style, i18n.current_locale.get())
+
+
+@lru_cache(maxsize=8192)
+def formatted_datetime(moment: datetime, style: str, locale: str) -> str:
+    """Babel's formatting, remembered: the same deadlines appear on page after page."""
+    return format_datetime(to_tokyo(moment), style, tzinfo=TOKYO, locale=locale)
 
 
 def jst_date(moment: date | datetime | None, style: str = "long") -> str:

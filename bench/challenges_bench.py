@@ -1,0 +1,89 @@
+"""Challenge pages under load (1,000 challenges, 20,000 questions), anonymous and signed in, vs /healthz.
+
+    .venv/bin/python bench/challenges_bench.py [--duration 10s] [--connections 32]
+
+Migrates a throwaway SQLite database (or the one DATABASE_URL names: use an empty PostgreSQL database),
+loads the demo data and the bench data (bench/seed_challenges.py), starts one uvicorn worker, signs a demo
+official in for the signed-in runs, and runs wrk on /healthz, the list page and a detail page. Prints rps,
+p95 and each page's ratio to /healthz in the same run.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+import http_bench  # bench/ is the script's own folder, first on sys.path
+
+DEMO_EMAIL = "official.digital@kyoso.example"
+DEMO_PASSWORD = "kyoso-demo-2026"  # noqa: S105 (the published demo password)
+RUN_ID = "b"
+DETAIL_PATH = f"/challenges/bench-{RUN_ID}-00001"
+
+
+def session_cookie(base_url: str) -> str:
+    """Sign the demo official in through the real form and return the Cookie header value."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(base_url + "/signin", timeout=10).read()
+    token = next(cookie.value for cookie in jar if cookie.name == "kyoso_csrf")
+    form = urllib.parse.urlencode(
+        {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "_csrf_token": token, "next": "/account"}
+    ).encode()
+    # base_url is the http://127.0.0.1 server this script started.
+    opener.open(urllib.request.Request(base_url + "/signin", data=form), timeout=10).read()  # noqa: S310
+    cookies = {cookie.name: cookie.value for cookie in jar}
+    if "kyoso_session" not in cookies:
+        raise http_bench.BenchError("signing the demo official in failed")
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Seed, serve, measure, print."""
+    args = http_bench.parse_args(argv)
+    wrk = http_bench.find_wrk()
+    data_dir = Path(tempfile.mkdtemp(prefix="kyoso-bench-"))
+    try:
+        with http_bench.running_server(args, data_dir) as base_url:
+            env = {**http_bench.os.environ, "DATA_DIR": str(data_dir)}
+            env.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'kyoso.sqlite3'}")
+            subprocess.run(
+                [sys.executable, str(Path(__file__).with_name("seed_challenges.py")), "--run-id", RUN_ID],
+                env=env, check=True,
+            )  # fmt: skip
+            cookie = f"Cookie: {session_cookie(base_url)}"
+            runs = [
+                ("/healthz", "/healthz", ()),
+                ("list, anonymous", "/challenges", ()),
+                ("detail, anonymous", DETAIL_PATH, ()),
+                ("list, signed in", "/challenges", (cookie,)),
+                ("detail, signed in", DETAIL_PATH, (cookie,)),
+            ]
+            results = []
+            for label, path, headers in runs:
+                print(f"running {label} ({path}) ...", flush=True)
+                result = http_bench.run_wrk(wrk, args, base_url, path, headers)
+                result.path = label
+                results.append(result)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    floor = results[0].rps
+    print(f"\n{'page':<20} {'rps':>8} {'p95 ms':>8} {'non-2xx':>8} {'ratio':>6}")
+    for result in results:
+        values = result.values
+        print(
+            f"{result.path:<20} {result.rps:>8.1f} {values.get('p95_ms', 0):>8.2f} "
+            f"{int(values.get('non_2xx', 0)):>8} {result.rps / floor:>6.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
