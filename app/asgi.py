@@ -21,6 +21,7 @@ from app.accounts.routes import CONTROLLERS as ACCOUNT_CONTROLLERS
 from app.accounts.viewer import ViewerMiddleware
 from app.challenges import policies as challenge_policies
 from app.challenges.api import CONTROLLERS as OPEN_DATA_CONTROLLERS
+from app.challenges.attachments import AttachmentController
 from app.challenges.feeds import CONTROLLERS as FEED_CONTROLLERS
 from app.challenges.routes import CONTROLLERS as CHALLENGE_CONTROLLERS
 from app.challenges.services import close_past_deadline
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *SITE_CONTROLLERS,
             *ACCOUNT_CONTROLLERS,
             *CHALLENGE_CONTROLLERS,
+            AttachmentController,
             *OPEN_DATA_CONTROLLERS,
             *FEED_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),

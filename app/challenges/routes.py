@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 from app.accounts.tables import Bureau
 from app.accounts.viewer import Viewer
 from app.challenges import policies, services
+from app.challenges.attachments import active_attachments
 from app.challenges.forms import form_from_row, parse_challenge_form, translation_status
 from app.challenges.lifecycle import PHASES, Action, ChallengeFacts, PublicStage, effective_status
 from app.challenges.markdown import render_markdown
@@ -252,6 +253,7 @@ async def detail_page(
         "values": values,
         "errors": errors,
         "translations": translation_status(challenge),
+        "attachments": await active_attachments(facts.id),
         "actions": [
             action
             for action in Action

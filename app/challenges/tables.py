@@ -107,3 +107,21 @@ class Follow(Table):
     user = ForeignKey(references=User, on_delete=KEEP, null=False, index=True)
     challenge = ForeignKey(references=Challenge, on_delete=KEEP, null=False, index=True)
     created_at = Timestamptz()
+
+
+class ChallengeAttachment(Table):
+    """A file (PDF, PNG, JPEG) attached to a challenge; removing one marks it removed and keeps the row."""
+
+    id = Serial(primary_key=True)
+    challenge = ForeignKey(references=Challenge, on_delete=KEEP, null=False, index=True)
+    stored_name = Varchar(
+        length=64, unique=True, help_text="Random file name under DATA_DIR/uploads/challenges."
+    )
+    display_name = Varchar(length=200, help_text="The uploader's file name, sanitized; shown and downloaded.")
+    kind = Varchar(length=10, help_text="pdf, png or jpeg, as found in the file's content.")
+    size_bytes = Integer()
+    pages = Integer(null=True, default=None, help_text="Page count of a PDF.")
+    sha256 = Varchar(length=64, help_text="Hex digest of the stored bytes.")
+    uploaded_by = ForeignKey(references=User, on_delete=KEEP, null=False)
+    uploaded_at = Timestamptz()
+    removed_at = Timestamptz(null=True, default=None, help_text="Hidden from the page since then.")

@@ -29,7 +29,14 @@ async def test_every_get_route_has_headers_signed_in(client: WebClient, app: Lit
     # Enumerate the app's own routes so a page added later is covered without editing this test.
     admin = await make_user("admin@example.jp", role="admin")
     await client.sign_in(admin.email, admin.password)
-    examples = {"{code:str}": "en", "{organization_id:int}": "1", "{token:str}": "x", "{slug:str}": "no-such"}
+    examples = {
+        "{code:str}": "en",
+        "{organization_id:int}": "1",
+        "{token:str}": "x",
+        "{slug:str}": "no-such",
+        "{attachment_id:int}": "1",
+        "{filename:str}": "x.pdf",
+    }
     paths = set()
     for route in app.routes:
         if "GET" not in getattr(route, "methods", set()) or route.path.startswith(("/schema", "/static")):
