@@ -35,7 +35,7 @@ from app.web.guards import signed_in
 from app.web.htmx import page_or_fragment, redirect_after_post, wants_fragment
 from app.web.i18n import current_locale
 from app.web.i18n import gettext as _
-from app.web.page_cache import cached_response, render_and_cache
+from app.web.page_cache import cached_response, render_and_cache, render_and_cache_html, shared_fragment
 
 Req = Request[Any, Any, Any]
 Query = Annotated[str | None, QueryParameter(required=False)]
@@ -77,19 +77,27 @@ class ChallengeListController(Controller):
         if cached := await cached_response(request):
             return cached
         filters = list_filters(bureau, theme, status, sort)
-        now = utcnow()
-        page = await public_challenges(filters, now=now, cursor=cursor)
         options = await filter_options()
+        # The results are the same for everyone (no user, no token): signed-in visitors share them too.
+        results = await shared_fragment(
+            request, "challenges/_results.html", lambda: results_context(filters, cursor)
+        )
+        if wants_fragment(request):
+            return await render_and_cache_html(request, results)
         context = {
             "filters": filters,
-            "page": page,
             "options": options,
             "stages": list(PublicStage),
-            "now": now,
-            "cursor": cursor,
+            "results_html": results,
         }
-        template = "challenges/_results.html" if wants_fragment(request) else "challenges/list.html"
-        return await render_and_cache(request, template, context)
+        return await render_and_cache(request, "challenges/list.html", context)
+
+
+async def results_context(filters: ChallengeFilters, cursor: str | None) -> dict[str, Any]:
+    """What the results fragment shows."""
+    now = utcnow()
+    page = await public_challenges(filters, now=now, cursor=cursor)
+    return {"filters": filters, "page": page, "now": now}
 
 
 async def challenge_by_slug(slug: str) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
-IDLE_CONNECTIONS = 4
+# Enough for every request of a busy worker to find a connection: under 32 concurrent requests a pool of
+# 4 kept opening and closing connections (a thread and three PRAGMAs each).
+IDLE_CONNECTIONS = 32
 BUSY_TIMEOUT_SECONDS = 10
 
 

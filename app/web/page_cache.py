@@ -8,11 +8,12 @@ writes that change public pages clear the local copy at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.stores.memory import MemoryStore
+from markupsafe import Markup
 
 from app.web import i18n
 from app.web.htmx import VARY, wants_fragment
@@ -51,9 +52,32 @@ async def render_and_cache(
     return html_response(body, status_code)
 
 
+async def render_and_cache_html(request: Request[Any, Any, Any], html: str) -> Response[bytes]:
+    """Answer with ready HTML, kept for anonymous visitors like a rendered page."""
+    body = html.encode()
+    key = cache_key(request)
+    if key is not None:
+        await _store.set(key, body, expires_in=TTL_SECONDS)
+    return html_response(body)
+
+
 def html_response(body: bytes, status_code: int = 200) -> Response[bytes]:
     """An HTML response that varies on the HTMX headers."""
     return Response(content=body, media_type=MediaType.HTML, status_code=status_code, headers={"Vary": VARY})
+
+
+async def shared_fragment(
+    request: Request[Any, Any, Any], template_name: str, context: Callable[[], Awaitable[Mapping[str, Any]]]
+) -> Markup:
+    """A fragment the same for every visitor (no user, no token): built once per TTL, language and query."""
+    query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
+    key = f"{i18n.current_locale.get()}|shared:{template_name}|{request.url.path}?{query}"
+    body = await _store.get(key)
+    if body is None:
+        values = await context()
+        body = ENVIRONMENT.get_template(template_name).render(request=request, **values).encode()
+        await _store.set(key, body, expires_in=TTL_SECONDS)
+    return Markup(body.decode())  # noqa: S704 (our own template's autoescaped output)
 
 
 async def forget_public_pages() -> None:
