@@ -104,6 +104,7 @@ def locale_of_scope(scope: Scope | dict[str, Any]) -> str:
     return locale_from_headers(cookie, accept)
 
 
+@cache
 def language_name(locale: str) -> str:
     """The language's own name (日本語, English) for the switch."""
     return Locale.parse(locale).get_display_name(locale) or locale

@@ -23,12 +23,14 @@ from app.web.wareki import format_wareki
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
 Policy = Callable[..., bool]
-_policies: dict[str, Policy] = {}
+# name -> (policy, whether it takes the current time); inspecting signatures per call was measurable.
+_policies: dict[str, tuple[Policy, bool]] = {}
 
 
 def register_policies(policies: Mapping[str, Policy]) -> None:
     """Make policies callable from templates as `can("verb_noun", obj)` (asgi.py registers each feature's)."""
-    _policies.update(policies)
+    for name, policy in policies.items():
+        _policies[name] = (policy, "now" in inspect.signature(policy).parameters)
 
 
 def policies_of(module: object) -> dict[str, Policy]:
@@ -43,10 +45,9 @@ def policies_of(module: object) -> dict[str, Policy]:
 @pass_context
 def can(context: Mapping[str, Any], name: str, *args: Any) -> bool:
     """Ask the named policy about the current user, exactly as the server will."""
-    policy = _policies[name]
-    request = context["request"]
-    user = request.scope.get("user")
-    if "now" in inspect.signature(policy).parameters:
+    policy, takes_now = _policies[name]
+    user = context["request"].scope.get("user")
+    if takes_now:
         return policy(user, *args, now=utcnow())
     return policy(user, *args)
 
