@@ -31,6 +31,7 @@ from app.database.sqlite import KyosoSQLiteEngine
 from app.settings import PROJECT_ROOT, Settings
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.i18n import LocaleMiddleware
+from app.web.page_cache import AnonymousPageCacheMiddleware
 from app.web.routes import CONTROLLERS as SITE_CONTROLLERS
 from app.web.security import security_headers_hook
 from app.web.sessions import purge_expired_sessions_forever, session_config
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             elif isinstance(engine, KyosoSQLiteEngine):
                 await engine.close_idle_connections()
 
-    return Litestar(
+    application = Litestar(
         route_handlers=[
             *SITE_CONTROLLERS,
             *ACCOUNT_CONTROLLERS,
@@ -108,6 +109,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Kyoso", version="0.1.0", path="/schema"),
         debug=settings.debug,
     )
+    # Outside Litestar's middleware (inside its before_send hooks, so security headers still apply):
+    # cached anonymous pages skip session, CSRF and routing entirely.
+    application.asgi_handler = AnonymousPageCacheMiddleware(application.asgi_handler)
+    return application
 
 
 app = create_app()

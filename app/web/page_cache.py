@@ -1,6 +1,7 @@
 """A short-lived cache of public pages as anonymous visitors see them.
 
-Only requests without a signed-in user are served from it or stored in it, the key includes the language and
+Only requests without a signed-in user are served from it or stored in it (requests without a session cookie
+are answered before the rest of the app runs), the key includes the language and
 the whole query string, and cached HTML carries no CSRF token (anonymous pages have no unsafe actions), so
 one visitor's page or token can never reach another. Each worker keeps its own copy for `TTL_SECONDS`;
 writes that change public pages clear the local copy at once.
@@ -12,24 +13,80 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from litestar import MediaType, Request, Response
+from litestar.enums import ScopeType
 from litestar.stores.memory import MemoryStore
+from litestar.types import ASGIApp, Receive, Scope, Send
 from markupsafe import Markup
 
 from app.web import i18n
-from app.web.htmx import VARY, wants_fragment
+from app.web.htmx import VARY
+from app.web.sessions import SESSION_COOKIE
 from app.web.templating import ENVIRONMENT
 
 TTL_SECONDS = 15
 _store = MemoryStore()
 
 
+def scope_key(scope: Scope, locale: str) -> str:
+    """Language, page or HTMX fragment, path and sorted query: what decides the cached HTML."""
+    raw_query = scope.get("query_string", b"").decode("latin-1")
+    query = "&".join(sorted(raw_query.split("&"))) if raw_query else ""
+    headers = {name: value for name, value in scope.get("headers", ()) if name.startswith(b"hx-")}
+    fragment = (
+        headers.get(b"hx-request") == b"true"
+        and headers.get(b"hx-boosted") != b"true"
+        and headers.get(b"hx-history-restore-request") != b"true"
+    )
+    return f"{locale}|{'fragment' if fragment else 'page'}|{scope['path']}?{query}"
+
+
 def cache_key(request: Request[Any, Any, Any]) -> str | None:
     """The key for this request, or None when it must not be cached (a signed-in user)."""
     if request.scope.get("user") is not None or request.scope.get("session"):
         return None  # signed in, or a session holding flash messages: render for this visitor only
-    query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
-    kind = "fragment" if wants_fragment(request) else "page"
-    return f"{i18n.current_locale.get()}|{kind}|{request.url.path}?{query}"
+    return scope_key(request.scope, i18n.current_locale.get())
+
+
+class AnonymousPageCacheMiddleware:
+    """Answer cached public pages before sessions, CSRF and routing run, for requests without a session.
+
+    A request without a session cookie cannot belong to a signed-in user, so this is safe to do first;
+    pages are stored only by `render_and_cache` from the handlers, for anonymous visitors.
+    """
+
+    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = ("/challenges",)) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == ScopeType.HTTP
+            and scope.get("method") == "GET"
+            and scope["path"].startswith(self.prefixes)
+            and not has_session_cookie(scope)
+        ):
+            body = await _store.get(scope_key(scope, i18n.locale_of_scope(scope)))
+            if body is not None:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", b"text/html; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"vary", VARY.encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+                return
+        await self.app(scope, receive, send)
+
+
+def has_session_cookie(scope: Scope) -> bool:
+    """Whether the request carries a session cookie (any value)."""
+    marker = SESSION_COOKIE.encode() + b"="
+    return any(name == b"cookie" and marker in value for name, value in scope.get("headers", ()))
 
 
 async def cached_response(request: Request[Any, Any, Any]) -> Response[bytes] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -38,14 +37,18 @@ def security_headers(https: bool) -> dict[str, str]:
 
 def security_headers_hook(https: bool) -> BeforeMessageSendHookHandler:
     """A `before_send` hook adding the headers to every HTTP response, 404s for unknown routes included."""
-    fixed = list(security_headers(https).items())
+    fixed = [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in security_headers(https).items()
+    ]
 
     async def add_security_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in fixed:
-            if name not in headers:
-                headers[name] = value
+        raw = list(message.get("headers", []))
+        present = {name.lower() for name, _ in raw}
+        # A response may set its own (file downloads send a stricter CSP); keep what it chose.
+        raw.extend((name, value) for name, value in fixed if name not in present)
+        message["headers"] = raw
 
     return add_security_headers

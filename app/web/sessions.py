@@ -36,11 +36,13 @@ class LeanSessionBackend(ServerSideSessionBackend):
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
         """Store a non-empty session; delete a session that became empty; touch nothing otherwise."""
-        store = self.config.get_store_from_app(connection.scope["app"])
-        headers = MutableScopeHeaders.from_message(message)
         incoming_id = connection.cookies.get(self.config.key)
         if incoming_id == "null":
             incoming_id = None
+        if not incoming_id and (scope_session is Empty or not scope_session):
+            return  # the common anonymous case: nothing to store, nothing to expire
+        store = self.config.get_store_from_app(connection.scope["app"])
+        headers = MutableScopeHeaders.from_message(message)
         cookie_params = dict(
             extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys())
         )

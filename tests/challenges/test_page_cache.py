@@ -65,3 +65,20 @@ async def test_changes_clear_the_cache(client: WebClient, other_client: WebClien
     assert closed.status_code == 303
     assert (await Challenge.select(Challenge.status).first().run())["status"] == "closed"
     assert "審査中" in (await client.get("/challenges/changing")).text
+
+
+async def test_cached_pages_keep_security_headers_and_set_no_cookies(client: WebClient) -> None:
+    bureau_id = await make_bureau()
+    official = await make_user("official@city.example", role="official", bureau_id=bureau_id)
+    await publish("headers", bureau_id, official)
+    await client.get("/challenges/headers")
+    client.http.cookies.clear()
+    cached = await client.get("/challenges/headers")
+    assert cached.status_code == 200
+    assert "content-security-policy" in cached.headers
+    assert cached.headers["x-content-type-options"] == "nosniff"
+    assert "set-cookie" not in cached.headers
+    assert "HX-Request" in cached.headers["vary"]
+    fragment = await client.get("/challenges?status=open", htmx=True)
+    page = await client.get("/challenges?status=open")
+    assert fragment.text != page.text  # an HTMX swap and a page never share a cache entry
