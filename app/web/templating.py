@@ -59,11 +59,16 @@ def to_tokyo(moment: datetime) -> datetime:
     return moment.astimezone(TOKYO)
 
 
-def jst_datetime(moment: datetime | None, style: str = "medium") -> str:
+# Minutes, not seconds: deadlines are entered to the minute.
+DATETIME_PATTERNS = {"ja": "yyyy/MM/dd H:mm", "en": "MMM d, yyyy, h:mm a"}
+
+
+def jst_datetime(moment: datetime | None, style: str = "") -> str:
     """A date and time in Japan time in the reader's language, e.g. 2026/11/28 23:50."""
     if moment is None:
         return ""
-    return formatted_datetime(moment, style, i18n.current_locale.get())
+    locale = i18n.current_locale.get()
+    return formatted_datetime(moment, style or DATETIME_PATTERNS.get(locale, "medium"), locale)
 
 
 @lru_cache(maxsize=8192)
@@ -112,11 +117,11 @@ def yen(amount: int | None) -> str:
 
 
 def days_left(deadline: datetime | None) -> int | None:
-    """Whole days until `deadline` (0 on its last day, None when past or unset)."""
-    if deadline is None:
+    """Calendar days in Japan time until `deadline` (0 on its day); None once past or unset."""
+    now = utcnow()
+    if deadline is None or deadline <= now:
         return None
-    remaining = deadline - utcnow()
-    return remaining.days if remaining.total_seconds() > 0 else None
+    return (to_tokyo(deadline).date() - to_tokyo(now).date()).days
 
 
 def build_environment() -> Environment:

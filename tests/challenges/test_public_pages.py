@@ -11,6 +11,7 @@ import pytest
 
 from app.challenges.tables import Challenge, ChallengeEvent, ChallengeTheme, Follow, Question
 from app.clock import utcnow
+from app.web.jst import TOKYO
 from tests.support.client import WebClient
 from tests.support.people import Person, make_bureau, make_organization, make_user
 from tests.support.queries import assert_query_budget, count_queries
@@ -157,7 +158,11 @@ async def test_detail_shows_timeline_budget_and_days_left(
     page = await client.get("/challenges/soon")
     assert page.status_code == 200
     assert "5,000,000円" in page.text
-    assert "あと3日" in page.text
+    deadline = (await Challenge.select(Challenge.applications_close_at).first().run())[
+        "applications_close_at"
+    ]
+    expected = (deadline.astimezone(TOKYO).date() - utcnow().astimezone(TOKYO).date()).days
+    assert f"あと{expected}日" in page.text  # calendar days in Japan time, 3 or 4 depending on the hour
     assert 'aria-current="step"' in page.text
     assert "設立10年以内" in page.text
     english = await client.get("/challenges/soon", headers={"accept-language": "en"})
