@@ -77,20 +77,17 @@ class ChallengeListController(Controller):
         if cached := await cached_response(request):
             return cached
         filters = list_filters(bureau, theme, status, sort)
-        options = await filter_options()
-        # The results are the same for everyone (no user, no token): signed-in visitors share them too.
-        results = await shared_fragment(
-            request, "challenges/_results.html", lambda: results_context(filters, cursor)
-        )
+        # Filters and results are the same for everyone (no user, no token): signed-in visitors share them;
+        # only the site header is rendered per visitor.
         if wants_fragment(request):
+            results = await shared_fragment(
+                request, "challenges/_results.html", lambda: results_context(filters, cursor)
+            )
             return await render_and_cache_html(request, results)
-        context = {
-            "filters": filters,
-            "options": options,
-            "stages": list(PublicStage),
-            "results_html": results,
-        }
-        return await render_and_cache(request, "challenges/list.html", context)
+        content = await shared_fragment(
+            request, "challenges/_list_content.html", lambda: list_context(filters, cursor)
+        )
+        return await render_and_cache(request, "challenges/list.html", {"content_html": content})
 
 
 async def results_context(filters: ChallengeFilters, cursor: str | None) -> dict[str, Any]:
@@ -98,6 +95,12 @@ async def results_context(filters: ChallengeFilters, cursor: str | None) -> dict
     now = utcnow()
     page = await public_challenges(filters, now=now, cursor=cursor)
     return {"filters": filters, "page": page, "now": now}
+
+
+async def list_context(filters: ChallengeFilters, cursor: str | None) -> dict[str, Any]:
+    """What the list page shows below the header: the filters and the results."""
+    options = await filter_options()
+    return {**await results_context(filters, cursor), "options": options, "stages": list(PublicStage)}
 
 
 async def challenge_by_slug(slug: str) -> dict[str, Any]:

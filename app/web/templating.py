@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
@@ -127,6 +128,8 @@ def days_left(deadline: datetime | None) -> int | None:
 def build_environment() -> Environment:
     """The shared environment; gettext callables read the request's locale from a ContextVar."""
     env = Environment(
+        # Checking every template file's mtime on each include was measurable; DEBUG=1 brings it back.
+        auto_reload=os.environ.get("DEBUG", "").lower() in {"1", "true", "yes"},
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
