@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 
 from app.accounts import policies, services
 from app.accounts.tables import Bureau, Membership, Organization, StaffRole
-from app.accounts.viewer import SESSION_USER_KEY, Viewer
+from app.accounts.viewer import SESSION_USER_KEY, Viewer, viewer_of
 from app.clock import utcnow
 from app.settings import Settings
 from app.validation import InvalidInput
@@ -31,12 +31,6 @@ SIGN_UP_LIMIT = RateLimit(action="sign-up", attempts=5, window_seconds=3600)
 
 Req = Request[Any, Any, Any]
 NextParam = Annotated[str | None, QueryParameter(name="next", required=False)]
-
-
-def viewer_of(request: Req) -> Viewer | None:
-    """The signed-in user of this request, if any."""
-    user: Viewer | None = request.scope.get("user")
-    return user
 
 
 def signed_in_viewer(request: Req) -> Viewer:

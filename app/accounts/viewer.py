@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts.tables import User
@@ -61,6 +62,12 @@ async def load_viewer(user_id: int) -> Viewer | None:
         official_bureau_ids=frozenset(role["ref"] for role in roles if role["a"] == "official"),
         memberships={row["ref"]: row["a"] for row in rows if row["kind"] == "membership"},
     )
+
+
+def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+    """The signed-in user of this request, if any (set by `ViewerMiddleware`)."""
+    user: Viewer | None = connection.scope.get("user")
+    return user
 
 
 class ViewerMiddleware:

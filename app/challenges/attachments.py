@@ -20,7 +20,7 @@ from litestar.params import FromPath
 from litestar.response import File, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 
-from app.accounts.viewer import Viewer
+from app.accounts.viewer import Viewer, viewer_of
 from app.challenges import policies
 from app.challenges.lifecycle import ChallengeFacts
 from app.challenges.services import FACT_COLUMNS, visible_facts
@@ -233,12 +233,6 @@ async def attachment_to_serve(
     if not await anyio.Path(path).is_file():
         raise NotFoundException
     return path, row
-
-
-def viewer_of(request: Req) -> Viewer | None:
-    """The signed-in user of this request, if any."""
-    user: Viewer | None = request.scope.get("user")
-    return user
 
 
 async def challenge_of_slug(slug: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 
 from app.accounts.tables import Bureau
-from app.accounts.viewer import Viewer
+from app.accounts.viewer import Viewer, viewer_of
 from app.challenges import policies, services
 from app.challenges.attachments import active_attachments
 from app.challenges.forms import form_from_row, parse_challenge_form, translation_status
@@ -39,12 +39,6 @@ from app.web.page_cache import cached_response, render_and_cache, render_and_cac
 
 Req = Request[Any, Any, Any]
 Query = Annotated[str | None, QueryParameter(required=False)]
-
-
-def viewer_of(request: Req) -> Viewer | None:
-    """The signed-in user of this request, if any."""
-    user: Viewer | None = request.scope.get("user")
-    return user
 
 
 def list_filters(
