@@ -54,15 +54,21 @@ class AnonymousPageCacheMiddleware:
     pages are stored only by `render_and_cache` from the handlers, for anonymous visitors.
     """
 
-    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...] = ("/challenges",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        prefixes: tuple[str, ...] = ("/challenges",),
+        exact: frozenset[str] = frozenset({"/"}),
+    ) -> None:
         self.app = app
         self.prefixes = prefixes
+        self.exact = exact
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == ScopeType.HTTP
             and scope.get("method") == "GET"
-            and scope["path"].startswith(self.prefixes)
+            and (scope["path"] in self.exact or scope["path"].startswith(self.prefixes))
             and not has_session_cookie(scope)
         ):
             body = await _store.get(scope_key(scope, i18n.locale_of_scope(scope)))

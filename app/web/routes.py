@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_503_SERVICE_UNAVAILABLE
 
 from app.database.registry import current_engine, pending_migrations
 from app.web.forms import safe_next_path
 from app.web.i18n import LOCALE_COOKIE, LOCALES
+from app.web.page_cache import cached_response, render_and_cache
 
 ONE_YEAR = 60 * 60 * 24 * 365
 
@@ -20,10 +21,12 @@ ONE_YEAR = 60 * 60 * 24 * 365
 class SiteController(Controller):
     """Pages that belong to no feature."""
 
-    @get("/", name="home", cache_control=None)
-    async def home(self) -> Template:
-        """The home page."""
-        return Template("home.html")
+    @get("/", name="home")
+    async def home(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The home page (cached for anonymous visitors like the public challenge pages)."""
+        if cached := await cached_response(request):
+            return cached
+        return await render_and_cache(request, "home.html", {})
 
     @get("/locale/{code:str}", name="switch_locale")
     async def switch_locale(

@@ -95,3 +95,13 @@ async def test_cookies_are_httponly_and_lax(client: WebClient) -> None:
     assert "SameSite=Lax" in session or "samesite=lax" in session.lower()
     csrf = (await client.get("/")).headers.get_list("set-cookie")
     assert all("HttpOnly" in cookie for cookie in csrf)
+
+
+async def test_the_home_page_is_cached_for_visitors_only(client: WebClient) -> None:
+    person = await make_user("home@example.jp")
+    anonymous = await client.get("/")
+    assert "アカウント登録" in anonymous.text
+    await client.sign_in(person.email, person.password)
+    signed_in = await client.get("/")
+    assert "マイアカウント" in signed_in.text
+    assert "アカウント登録" not in signed_in.text.split("</header>")[0]
