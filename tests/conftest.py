@@ -23,6 +23,7 @@ from litestar import Litestar  # noqa: E402
 from piccolo.engine.base import Engine  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 
+from app.accounts.viewer import forget_viewer  # noqa: E402
 from app.asgi import create_app  # noqa: E402
 from app.database.registry import feature_tables, use_engine  # noqa: E402
 from app.database.sqlite import KyosoSQLiteEngine  # noqa: E402
@@ -111,6 +112,7 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar, database: Engine) -> AsyncIterator[WebClient]:  # type: ignore[type-arg]
     """A browser-like client (cookies, CSRF) talking to the app in this event loop."""
     await forget_public_pages()
+    forget_viewer()
     for name in ("sessions", "rate_limit"):
         with contextlib.suppress(FileNotFoundError):  # nothing stored yet
             await app.stores.get(name).delete_all()

@@ -17,7 +17,7 @@ from app.accounts.corporate_number import (
 )
 from app.accounts.passwords import PasswordProblem, hash_password, password_problem, verify_password
 from app.accounts.tables import Bureau, Invitation, Membership, Organization, StaffRole, User
-from app.accounts.viewer import Viewer
+from app.accounts.viewer import Viewer, forget_viewer
 from app.validation import InvalidInput
 from app.web.i18n import LOCALES
 from app.web.i18n import gettext as _
@@ -171,6 +171,7 @@ async def create_organization(user: Viewer | None, form: OrganizationInput, *, n
         await Membership.insert(
             Membership(user=user.id, organization=organization_id, role="owner", joined_at=now)
         ).run()
+    forget_viewer(user.id)
     return organization_id
 
 
@@ -280,6 +281,7 @@ async def accept_invitation(user: Viewer | None, token: str, *, secret_key: str,
             await Membership.insert(
                 Membership(user=user.id, organization=organization_id, role=invitation["role"], joined_at=now)
             ).run()
+    forget_viewer(user.id)
     return organization_id
 
 
@@ -352,3 +354,4 @@ async def assign_role(*, email: str, role: str, bureau_id: int | None, now: date
                     granted_at=now,
                 )
             ).run()
+    forget_viewer(target["id"])

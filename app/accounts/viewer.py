@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,5 +80,34 @@ class ViewerMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         session: Any = scope.get("session")
         user_id = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None
-        scope["user"] = await load_viewer(user_id) if isinstance(user_id, int) else None
+        scope["user"] = await recent_viewer(user_id) if isinstance(user_id, int) else None
         await self.app(scope, receive, send)
+
+
+# Loading the viewer was the largest cost of a signed-in page under load (a database round trip through a
+# thread). Each worker keeps it for VIEWER_TTL_SECONDS; changes made in this worker forget it at once, so
+# a role granted, revoked or a deactivation made through another worker applies within those seconds.
+VIEWER_TTL_SECONDS = 2.0
+MAX_REMEMBERED = 10_000
+_recent: dict[int, tuple[float, Viewer | None]] = {}
+
+
+async def recent_viewer(user_id: int) -> Viewer | None:
+    """`load_viewer`, remembered for a moment."""
+    now = time.monotonic()
+    remembered = _recent.get(user_id)
+    if remembered is not None and now - remembered[0] < VIEWER_TTL_SECONDS:
+        return remembered[1]
+    viewer = await load_viewer(user_id)
+    if len(_recent) >= MAX_REMEMBERED:
+        _recent.clear()
+    _recent[user_id] = (now, viewer)
+    return viewer
+
+
+def forget_viewer(user_id: int | None = None) -> None:
+    """Drop what this worker remembers of a user (all users when None) after their roles change."""
+    if user_id is None:
+        _recent.clear()
+    else:
+        _recent.pop(user_id, None)

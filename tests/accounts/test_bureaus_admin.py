@@ -84,3 +84,15 @@ async def test_nav_shows_bureaus_only_to_admins(client: WebClient) -> None:
     await client.sign_out()
     await client.sign_in(admin.email, admin.password)
     assert 'href="/admin/bureaus"' in (await client.get("/account")).text
+
+
+async def test_a_new_role_applies_to_the_next_request(client: WebClient, other_client: WebClient) -> None:
+    admin = await make_user("admin@example.jp", role="admin")
+    newcomer = await make_user("newcomer@example.jp")
+    bureau_id = await make_bureau()
+    await other_client.sign_in(newcomer.email, newcomer.password)
+    assert 'href="/bureau/challenges"' not in (await other_client.get("/account")).text
+    await client.sign_in(admin.email, admin.password)
+    await client.post(f"/admin/bureaus/{bureau_id}/officials", {"email": newcomer.email})
+    # The worker remembers viewers for two seconds, but forgets one whose roles it changed.
+    assert 'href="/bureau/challenges"' in (await other_client.get("/account")).text
