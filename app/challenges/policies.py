@@ -15,6 +15,11 @@ from app.challenges.lifecycle import (
 )
 
 
+def can_author_challenges(user: Viewer | None) -> bool:
+    """Officials (of any bureau) and admins have the authoring pages; each bureau's rules then apply."""
+    return user is not None and (user.is_official or user.is_admin)
+
+
 def can_create_challenge(user: Viewer | None, bureau_id: int) -> bool:
     """Officials draft challenges for their own bureau; admins for any."""
     return can_act_for_bureau(user, bureau_id)
@@ -28,6 +33,11 @@ def can_view_challenge(user: Viewer | None, challenge: ChallengeFacts) -> bool:
 def can_edit_challenge(user: Viewer | None, challenge: ChallengeFacts) -> bool:
     """The bureau's officials edit a challenge unless it is frozen for review or finished."""
     return challenge.status in EDITABLE_STATUSES and can_act_for_bureau(user, challenge.bureau_id)
+
+
+def can_move_challenge(user: Viewer | None, challenge: ChallengeFacts, bureau_id: int) -> bool:
+    """Keeping a challenge in its bureau is always allowed; moving it to another is for admins only."""
+    return bureau_id == challenge.bureau_id or (user is not None and user.is_admin)
 
 
 def can_submit_for_review(user: Viewer | None, challenge: ChallengeFacts) -> bool:

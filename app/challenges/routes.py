@@ -315,7 +315,7 @@ class AuthoringController(Controller):
     async def mine(self, request: Req) -> Template:
         """Every challenge of the official's bureaus, drafts and reviews included."""
         user = viewer_of(request)
-        if user is None or not (user.is_official or user.is_admin):
+        if user is None or not policies.can_author_challenges(user):
             raise NotFoundException
         query = Challenge.select(
             Challenge.slug,
@@ -396,6 +396,8 @@ class AuthoringController(Controller):
     @post("/challenges/preview", status_code=HTTP_200_OK)
     async def preview(self, request: Req) -> Template:
         """Live preview of a Markdown field (HTMX), sanitized exactly as the page will be."""
+        if not policies.can_author_challenges(viewer_of(request)):
+            raise NotFoundException
         values = await form_values(request)
         field = values.get("field", "")
         return Template(
@@ -406,7 +408,7 @@ class AuthoringController(Controller):
 
 async def author_bureaus(user: Viewer | None) -> list[dict[str, Any]]:
     """Bureaus the user may author for (all of them for an admin); 404 for anyone else."""
-    if user is None or not (user.is_official or user.is_admin):
+    if user is None or not policies.can_author_challenges(user):
         raise NotFoundException
     query = Bureau.select(Bureau.id, Bureau.name_ja, Bureau.name_en).order_by(Bureau.id)
     if not user.is_admin:

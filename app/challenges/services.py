@@ -115,7 +115,7 @@ async def update_challenge(
         facts = await visible_facts(user, challenge_id)
         if user is None or not policies.can_edit_challenge(user, facts):
             raise PermissionDeniedException
-        if values.bureau_id != facts.bureau_id and not user.is_admin:
+        if not policies.can_move_challenge(user, facts, values.bureau_id):
             raise InvalidInput({"bureau": _("Only an administrator can move a challenge to another bureau.")})
         await ensure_slug_free(values.slug, challenge_id)
         published = facts.status is not Status.DRAFT

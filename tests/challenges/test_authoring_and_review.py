@@ -222,3 +222,17 @@ async def test_translation_status_is_shown_to_the_bureau(client: WebClient) -> N
     panel = (await client.get("/challenges/bousai-tagengo")).text.split('id="bureau-panel-title"')[1]
     assert "タイトル: 日本語・英語" in panel
     assert "概要: <strong>日本語のみ</strong>" in panel
+
+
+async def test_authoring_pages_are_404_for_startups_and_judges(client: WebClient) -> None:
+    startup = await make_user("startup@example.jp")
+    judge = await make_user("judge@example.jp", role="judge")
+    for person in (startup, judge):
+        await client.sign_in(person.email, person.password)
+        assert (await client.get("/bureau/challenges")).status_code == 404
+        assert (await client.get("/challenges/new")).status_code == 404
+        assert (
+            await client.post("/challenges/preview", {"field": "body_ja", "body_ja": "x"})
+        ).status_code == 404
+        await client.sign_out()
+    assert (await client.get("/bureau/challenges")).status_code == 303  # anonymous: sign in first

@@ -78,3 +78,18 @@ def test_questions() -> None:
     assert policies.can_answer_question(COLLEAGUE, open_challenge)
     for refused in (OTHER_BUREAU, STARTUP, JUDGE, None):
         assert not policies.can_answer_question(refused, open_challenge)
+
+
+def test_authoring_pages_are_for_officials_and_admins() -> None:
+    for allowed in (AUTHOR, OTHER_BUREAU, ADMIN):
+        assert policies.can_author_challenges(allowed)
+    for refused in (STARTUP, JUDGE, None):
+        assert not policies.can_author_challenges(refused)
+
+
+def test_only_admins_move_a_challenge_to_another_bureau() -> None:
+    draft = challenge(Status.DRAFT)
+    assert policies.can_move_challenge(AUTHOR, draft, BUREAU)
+    assert policies.can_move_challenge(ADMIN, draft, BUREAU + 1)
+    for refused in (AUTHOR, COLLEAGUE, OTHER_BUREAU, None):
+        assert not policies.can_move_challenge(refused, draft, BUREAU + 1)
