@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -202,8 +203,9 @@ async def detail_page(
         # The deadline passed since the last write: record the close now, at request time.
         await services.close_past_deadline(now)
         facts = replace(facts, status=effective_status(facts, now))
-    themes = (
-        await ChallengeTheme.select(ChallengeTheme.theme).where(ChallengeTheme.challenge == facts.id).run()
+    # Everything from the title to the contact is the same for every visitor who may see it: shared.
+    public_html = await shared_fragment(
+        request, "challenges/_detail_public.html", lambda: public_context(challenge, facts, now)
     )
     bureau_view = policies.can_answer_question(user, facts)
     questions_query = Question.select(
@@ -247,14 +249,11 @@ async def detail_page(
         "challenge": challenge,
         "facts": facts,
         "status": facts.status.value,
-        "themes": [row["theme"] for row in themes],
+        "public_html": public_html,
         "questions": questions,
         "following": following,
         "history": history,
         "revisions": revisions,
-        "phases": PHASES,
-        "now": now,
-        "markdown": render_markdown,
         "values": values,
         "errors": errors,
         "translations": translation_status(challenge),
@@ -267,6 +266,21 @@ async def detail_page(
     }
     status = HTTP_422_UNPROCESSABLE_ENTITY if errors else 200
     return await render_and_cache(request, "challenges/detail.html", context, status)
+
+
+async def public_context(challenge: dict[str, Any], facts: ChallengeFacts, now: datetime) -> dict[str, Any]:
+    """What the shared part of a challenge page shows."""
+    themes = (
+        await ChallengeTheme.select(ChallengeTheme.theme).where(ChallengeTheme.challenge == facts.id).run()
+    )
+    return {
+        "challenge": challenge,
+        "status": facts.status.value,
+        "themes": [row["theme"] for row in themes],
+        "phases": PHASES,
+        "now": now,
+        "markdown": render_markdown,
+    }
 
 
 def allowed(facts: ChallengeFacts, action: Action) -> bool:
