@@ -207,13 +207,18 @@ async def detail_page(
     public_html = await shared_fragment(
         request, "challenges/_detail_public.html", lambda: public_context(challenge, facts, now)
     )
-    bureau_view = policies.can_answer_question(user, facts)
-    questions_query = Question.select(
-        Question.id, Question.body, Question.answer, Question.asked_at, Question.answered_at
-    ).where(Question.challenge == facts.id)
-    if not bureau_view:
-        questions_query = questions_query.where(Question.answered_at.is_not_null())
-    questions = await questions_query.order_by(Question.asked_at).run()
+    answered_html = await shared_fragment(
+        request, "challenges/_answered.html", lambda: answered_context(facts.id)
+    )
+    # Unanswered questions exist only for the bureau.
+    waiting: list[dict[str, Any]] = []
+    if policies.can_answer_question(user, facts):
+        waiting = (
+            await Question.select(Question.id, Question.body, Question.asked_at)
+            .where((Question.challenge == facts.id) & Question.answered_at.is_null())
+            .order_by(Question.asked_at)
+            .run()
+        )
     following = (
         user is not None
         and await Follow.exists().where((Follow.user == user.id) & (Follow.challenge == facts.id)).run()
@@ -250,7 +255,8 @@ async def detail_page(
         "facts": facts,
         "status": facts.status.value,
         "public_html": public_html,
-        "questions": questions,
+        "answered_html": answered_html,
+        "questions": waiting,
         "following": following,
         "history": history,
         "revisions": revisions,
@@ -281,6 +287,17 @@ async def public_context(challenge: dict[str, Any], facts: ChallengeFacts, now: 
         "now": now,
         "markdown": render_markdown,
     }
+
+
+async def answered_context(challenge_id: int) -> dict[str, Any]:
+    """The answered questions of a challenge (never who asked)."""
+    answered = (
+        await Question.select(Question.body, Question.answer, Question.answered_at)
+        .where((Question.challenge == challenge_id) & Question.answered_at.is_not_null())
+        .order_by(Question.asked_at)
+        .run()
+    )
+    return {"answered": answered}
 
 
 def allowed(facts: ChallengeFacts, action: Action) -> bool:

@@ -83,7 +83,13 @@ def jst_date(moment: date | datetime | None, style: str = "long") -> str:
     if moment is None:
         return ""
     day = to_tokyo(moment).date() if isinstance(moment, datetime) else moment
-    return format_date(day, style, locale=i18n.current_locale.get())
+    return formatted_date(day, style, i18n.current_locale.get())
+
+
+@lru_cache(maxsize=8192)
+def formatted_date(day: date, style: str, locale: str) -> str:
+    """Babel's date formatting, remembered (the same dates appear on page after page)."""
+    return format_date(day, style, locale=locale)
 
 
 def wareki(moment: date | datetime | None) -> str:
