@@ -42,8 +42,6 @@ class Settings:
     debug: bool = False
     # Forms are small; uploads (a later feature) set their own limit per route.
     max_body_bytes: int = 1_000_000
-    login_attempts_per_window: int = 10
-    login_window_seconds: int = 300
 
     @property
     def is_https(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -130,8 +131,6 @@ def timeline_errors(times: Mapping[str, datetime | None]) -> dict[str, str]:
 
 def parse_int(text: str) -> int | None:
     """An integer from ASCII or full-width digits, or None."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKC", text).strip()
     if not re.fullmatch(r"-?\d+", folded):
         return None

@@ -17,7 +17,15 @@ from app.accounts.viewer import Viewer, viewer_of
 from app.challenges import policies, services
 from app.challenges.attachments import active_attachments
 from app.challenges.forms import form_from_row, parse_challenge_form, translation_status
-from app.challenges.lifecycle import PHASES, Action, ChallengeFacts, PublicStage, effective_status
+from app.challenges.lifecycle import (
+    PHASES,
+    TRANSITIONS,
+    Action,
+    ChallengeFacts,
+    PublicStage,
+    current_phase,
+    effective_status,
+)
 from app.challenges.markdown import render_markdown
 from app.challenges.queries import SORTS, ChallengeFilters, filter_options, public_challenges
 from app.challenges.tables import (
@@ -284,6 +292,7 @@ async def public_context(challenge: dict[str, Any], facts: ChallengeFacts, now: 
         "status": facts.status.value,
         "themes": [row["theme"] for row in themes],
         "phases": PHASES,
+        "current_phase": current_phase(challenge, now),
         "now": now,
         "markdown": render_markdown,
     }
@@ -302,8 +311,6 @@ async def answered_context(challenge_id: int) -> dict[str, Any]:
 
 def allowed(facts: ChallengeFacts, action: Action) -> bool:
     """Whether the lifecycle has a step for `action` from the current status."""
-    from app.challenges.lifecycle import TRANSITIONS
-
     return (facts.status, action) in TRANSITIONS
 
 
