@@ -34,7 +34,7 @@ i18n-compile: $(MO_FILES) ## Compile the translation catalogues
 
 i18n: $(VENV)/.runtime ## Extract UI strings, update the ja/en catalogues, compile them
 	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location --sort-output -o locale/messages.pot .
-	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages --no-location --omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages -w 110 --ignore-obsolete
 	$(MAKE) i18n-compile
 
 migrate: $(VENV)/.runtime ## Apply database migrations

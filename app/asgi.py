@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
@@ -17,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from piccolo.engine.postgres import PostgresEngine
 
 from app.accounts import policies as account_policies
+from app.accounts.recovery_routes import CONTROLLERS as RECOVERY_CONTROLLERS
 from app.accounts.routes import CONTROLLERS as ACCOUNT_CONTROLLERS
 from app.accounts.viewer import ViewerMiddleware
 from app.challenges import policies as challenge_policies
@@ -24,10 +24,12 @@ from app.challenges.api import CONTROLLERS as OPEN_DATA_CONTROLLERS
 from app.challenges.attachments import AttachmentController
 from app.challenges.feeds import CONTROLLERS as FEED_CONTROLLERS
 from app.challenges.routes import CONTROLLERS as CHALLENGE_CONTROLLERS
-from app.challenges.services import close_past_deadline
-from app.clock import utcnow
 from app.database.registry import current_engine
 from app.database.sqlite import KyosoSQLiteEngine
+from app.jobs import SCHEDULED_JOBS
+from app.notifications import policies as notification_policies
+from app.notifications.routes import CONTROLLERS as NOTIFICATION_CONTROLLERS
+from app.notifications.worker import run_worker
 from app.settings import PROJECT_ROOT, Settings
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.i18n import LocaleMiddleware
@@ -39,21 +41,12 @@ from app.web.stores import store_registry
 from app.web.templating import policies_of, register_policies, template_config
 
 
-async def close_past_deadlines_forever() -> None:
-    """Close challenges at their deadline even when nobody visits them (pages also check at request time)."""
-    while True:
-        try:
-            await close_past_deadline(utcnow())
-        except Exception:
-            logging.getLogger(__name__).exception("Closing challenges past their deadline failed")
-        await asyncio.sleep(60)
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Kyoso web application from `settings` (default: the environment)."""
     settings = settings or Settings.from_env()
     register_policies(policies_of(account_policies))
     register_policies(policies_of(challenge_policies))
+    register_policies(policies_of(notification_policies))
     templates = template_config()
 
     @contextlib.asynccontextmanager
@@ -62,12 +55,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if isinstance(engine, PostgresEngine):
             await engine.start_connection_pool(min_size=1, max_size=10)
         purge = asyncio.create_task(purge_expired_sessions_forever(app.stores.get("sessions")))
-        closer = asyncio.create_task(close_past_deadlines_forever())
+        # Mail and scheduled jobs (closing at deadlines, reminders) run here unless a worker process does.
+        worker = (
+            asyncio.create_task(run_worker(settings, SCHEDULED_JOBS)) if settings.worker_in_process else None
+        )
         try:
             yield
         finally:
             purge.cancel()
-            closer.cancel()
+            if worker is not None:
+                worker.cancel()
             if isinstance(engine, PostgresEngine):
                 await engine.close_connection_pool()
             elif isinstance(engine, KyosoSQLiteEngine):
@@ -77,10 +74,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *SITE_CONTROLLERS,
             *ACCOUNT_CONTROLLERS,
+            *RECOVERY_CONTROLLERS,
             *CHALLENGE_CONTROLLERS,
             AttachmentController,
             *OPEN_DATA_CONTROLLERS,
             *FEED_CONTROLLERS,
+            *NOTIFICATION_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
@@ -96,7 +95,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_httponly=True,
             cookie_samesite="lax",
             header_name="x-csrftoken",
-            exclude=["/healthz", "/readyz", "/static"],
+            # Unsubscribe links are POSTed by mail clients (RFC 8058): the signed token is the authority.
+            exclude=["/healthz", "/readyz", "/static", "/notifications/unsubscribe/"],
         ),
         stores=store_registry(settings),
         plugins=[HTMXPlugin()],

@@ -8,4 +8,6 @@ from app.settings import Settings
 DB = engine_from_url(Settings.from_env().database_url)
 
 # Order matters only through each app's migration_dependencies; listed here in import order.
-APP_REGISTRY = AppRegistry(apps=["app.accounts.piccolo_app", "app.challenges.piccolo_app"])
+APP_REGISTRY = AppRegistry(
+    apps=["app.accounts.piccolo_app", "app.challenges.piccolo_app", "app.notifications.piccolo_app"]
+)

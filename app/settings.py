@@ -34,6 +34,9 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     redis_url: str | None = None
     smtp_url: str | None = None
+    mail_from: str = "Kyoso <no-reply@kyoso.example>"
+    # The outbox worker and scheduler run inside the web process unless `python -m app worker` runs them.
+    worker_in_process: bool = True
     stripe_secret_key: str | None = None
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -65,6 +68,8 @@ class Settings:
             base_url=(env.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             redis_url=env.get("REDIS_URL") or None,
             smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM") or "Kyoso <no-reply@kyoso.example>",
+            worker_in_process=env.get("WORKER_IN_PROCESS", "1").lower() not in {"0", "false", "no"},
             stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
             stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY") or None,
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,

@@ -9,6 +9,8 @@ import zxcvbn
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app.web.i18n import gettext as _
+
 MIN_LENGTH = 12
 # Long enough for any passphrase; bounded so hashing cannot be abused with megabyte inputs.
 MAX_LENGTH = 256
@@ -61,3 +63,14 @@ def password_problem(password: str, *, personal: tuple[str, ...] = ()) -> Passwo
     if zxcvbn.zxcvbn(password[:100], user_inputs=[*hints, "kyoso"])["score"] < MIN_STRENGTH:
         return PasswordProblem.TOO_COMMON
     return None
+
+
+def password_message(problem: PasswordProblem) -> str:
+    """The reader-facing text for a refused password."""
+    return {
+        PasswordProblem.TOO_SHORT: _("Use at least 12 characters."),
+        PasswordProblem.TOO_LONG: _("Use at most 256 characters."),
+        PasswordProblem.TOO_COMMON: _(
+            "This password is too easy to guess. Try a longer phrase of unrelated words."
+        ),
+    }[problem]

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 
 from app.accounts import policies, services
-from app.accounts.tables import Bureau, Membership, Organization, StaffRole
+from app.accounts.tables import Bureau, Membership, Organization, StaffRole, User
 from app.accounts.viewer import SESSION_USER_KEY, Viewer, viewer_of
 from app.clock import utcnow
 from app.settings import Settings
@@ -61,7 +61,7 @@ class SessionController(Controller):
         return form_page(request, "accounts/signup.html", {}, {})
 
     @post("/signup", status_code=HTTP_200_OK)
-    async def signup(self, request: Req) -> Template | Response[Any]:
+    async def signup(self, request: Req, settings: NamedDependency[Settings]) -> Template | Response[Any]:
         """Create the account, sign in, and go to the account page."""
         await SIGN_UP_LIMIT.check(request.app.stores.get("rate_limit"), request)
         values = await form_values(request)
@@ -71,13 +71,18 @@ class SessionController(Controller):
                 password=values.get("password", ""),
                 display_name=values.get("display_name", ""),
                 locale=current_locale.get(),
+                secret_key=settings.secret_key,
                 now=utcnow(),
             )
         except InvalidInput as invalid:
             values.pop("password", None)
             return form_page(request, "accounts/signup.html", values, invalid.errors)
         start_session(request, user_id)
-        flash(request, _("Welcome to Kyoso. Your account is ready."), "success")
+        flash(
+            request,
+            _("Welcome to Kyoso. Your account is ready. We sent you an email to confirm your address."),
+            "success",
+        )
         return redirect_after_post(request, "/account")
 
     @get("/signin", name="signin")
@@ -133,9 +138,15 @@ class AccountController(Controller):
             .where(Bureau.id.is_in(list(user.official_bureau_ids) or [-1]))
             .run()
         )
+        verified = await User.select(User.email_verified_at).where(User.id == user.id).first().run()
         return Template(
             "accounts/account.html",
-            context={"user": user, "organizations": organizations, "bureaus": bureaus},
+            context={
+                "user": user,
+                "organizations": organizations,
+                "bureaus": bureaus,
+                "email_verified_at": verified["email_verified_at"] if verified else None,
+            },
         )
 
 

@@ -15,12 +15,15 @@ from app.accounts.corporate_number import (
     corporate_number_problem,
     normalize_corporate_number,
 )
-from app.accounts.passwords import PasswordProblem, hash_password, password_problem, verify_password
+from app.accounts.passwords import hash_password, password_message, password_problem, verify_password
+from app.accounts.recovery import queue_verification
 from app.accounts.tables import Bureau, Invitation, Membership, Organization, StaffRole, User
 from app.accounts.viewer import Viewer, forget_viewer
+from app.notifications.outbox import notify_address
 from app.validation import InvalidInput
 from app.web.i18n import LOCALES
 from app.web.i18n import gettext as _
+from app.web.jst import format_jst_local
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
@@ -34,17 +37,6 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def password_message(problem: PasswordProblem) -> str:
-    """The reader-facing text for a refused password."""
-    return {
-        PasswordProblem.TOO_SHORT: _("Use at least 12 characters."),
-        PasswordProblem.TOO_LONG: _("Use at most 256 characters."),
-        PasswordProblem.TOO_COMMON: _(
-            "This password is too easy to guess. Try a longer phrase of unrelated words."
-        ),
-    }[problem]
-
-
 def corporate_number_message(problem: CorporateNumberProblem) -> str:
     """The reader-facing text for an invalid 法人番号."""
     return {
@@ -55,8 +47,10 @@ def corporate_number_message(problem: CorporateNumberProblem) -> str:
     }[problem]
 
 
-async def sign_up(*, email: str, password: str, display_name: str, locale: str, now: datetime) -> int:
-    """Create a local account and return its id.
+async def sign_up(
+    *, email: str, password: str, display_name: str, locale: str, secret_key: str, now: datetime
+) -> int:
+    """Create a local account, email a link to confirm its address, and return its id.
 
     Raises:
         InvalidInput: a field is missing or invalid, or the email is already registered.
@@ -85,7 +79,8 @@ async def sign_up(*, email: str, password: str, display_name: str, locale: str, 
                 created_at=now,
             )
         ).run()
-    user_id: int = row[0]["id"]
+        user_id: int = row[0]["id"]
+        await queue_verification(user_id, email, secret_key=secret_key, now=now)
     return user_id
 
 
@@ -217,7 +212,27 @@ async def invite_member(
                 expires_at=now + INVITATION_LIFETIME,
             )
         ).run()
-    return str(invitation_serializer(secret_key).dumps(rows[0]["id"]))
+        token = str(invitation_serializer(secret_key).dumps(rows[0]["id"]))
+        organization = (
+            await Organization.select(Organization.name_ja)
+            .where(Organization.id == organization_id)
+            .first()
+            .run()
+        )
+        # The invitee may have no account yet: the message goes in the inviter's language.
+        await notify_address(
+            "organization_invitation",
+            email,
+            user.locale,
+            {
+                "organization": organization["name_ja"] if organization else "",
+                "inviter": user.display_name,
+                "invitation_path": f"/invitations/{token}",
+                "expires": format_jst_local(now + INVITATION_LIFETIME).replace("T", " ") + " JST",
+            },
+            now=now,
+        )
+    return token
 
 
 class InvitationUnusable(Exception):

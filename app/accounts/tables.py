@@ -22,6 +22,9 @@ class User(Table, tablename="kyoso_user"):
     )
     is_active = Boolean(default=True, help_text="Inactive users cannot sign in.")
     created_at = Timestamptz(help_text="When the account was created (UTC).")
+    email_verified_at = Timestamptz(
+        null=True, default=None, help_text="When the user proved they read this address (UTC)."
+    )
 
 
 class Bureau(Table):

@@ -9,7 +9,7 @@ from typing import Any
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
 from app.accounts.viewer import Viewer
-from app.challenges import policies
+from app.challenges import messages, policies
 from app.challenges.forms import ChallengeValues
 from app.challenges.lifecycle import Action, ChallengeFacts, Status, TransitionRefused, next_status
 from app.challenges.queries import forget_filter_options
@@ -145,6 +145,8 @@ async def update_challenge(
                 update[Challenge.material_change_note] = material_note(changes)
         await Challenge.update(update).where(Challenge.id == challenge_id).run()
         await replace_themes(challenge_id, values.themes)
+        if published and MATERIAL_FIELDS & changes.keys():
+            await messages.material_change(challenge_id, material_note(changes), user.id, now)
     await forget_public_pages()
 
 
@@ -221,6 +223,16 @@ async def transition(
             update.update({Challenge.approved_by: user.id, Challenge.published_at: now})
         await Challenge.update(update).where(Challenge.id == challenge_id).run()
         await record_event(challenge_id, user.id, facts.status, after, comment.strip(), now)
+        if action is Action.SUBMIT_FOR_REVIEW:
+            await messages.review_requested(challenge_id, user.id, now)
+        elif action in (Action.APPROVE, Action.REQUEST_CHANGES):
+            await messages.review_decided(
+                challenge_id,
+                facts.author_id,
+                approved=action is Action.APPROVE,
+                comment=comment.strip(),
+                now=now,
+            )
     await forget_public_pages()
     return after
 
@@ -260,36 +272,34 @@ async def check_ready_to_publish(challenge_id: int, now: datetime) -> None:
 
 
 async def close_past_deadline(now: datetime) -> int:
-    """Close every published challenge whose deadline has passed (at request time and periodically)."""
+    """Close every published challenge whose deadline has passed (at request time and by the scheduler).
+
+    The conditional UPDATE ... RETURNING lets only one of several concurrent runs close each challenge.
+    """
     async with Challenge._meta.db.transaction():
-        due = (
-            await Challenge.select(Challenge.id)
+        closed = (
+            await Challenge.update({Challenge.status: Status.CLOSED.value, Challenge.updated_at: now})
             .where((Challenge.status == Status.PUBLISHED.value) & (Challenge.applications_close_at <= now))
+            .returning(Challenge.id)
             .run()
         )
-        if not due:
+        if not closed:
             return 0
-        ids = [row["id"] for row in due]
-        await (
-            Challenge.update({Challenge.status: Status.CLOSED.value, Challenge.updated_at: now})
-            .where(Challenge.id.is_in(ids))
-            .run()
-        )
         await ChallengeEvent.insert(
             *(
                 ChallengeEvent(
-                    challenge=challenge_id,
+                    challenge=row["id"],
                     actor=None,
                     from_status=Status.PUBLISHED.value,
                     to_status=Status.CLOSED.value,
                     comment="",
                     happened_at=now,
                 )
-                for challenge_id in ids
+                for row in closed
             )
         ).run()
     await forget_public_pages()
-    return len(ids)
+    return len(closed)
 
 
 async def ask_question(user: Viewer | None, challenge_id: int, body: str, *, now: datetime) -> int:
@@ -323,7 +333,12 @@ async def answer_question(user: Viewer | None, question_id: int, answer: str, *,
         InvalidInput: the answer is empty.
     """
     async with Question._meta.db.transaction():
-        question = await Question.select(Question.challenge).where(Question.id == question_id).first().run()
+        question = (
+            await Question.select(Question.challenge, Question.asker, Question.answered_at)
+            .where(Question.id == question_id)
+            .first()
+            .run()
+        )
         if question is None:
             raise NotFoundException
         facts = await visible_facts(user, question["challenge"])
@@ -338,6 +353,10 @@ async def answer_question(user: Viewer | None, question_id: int, answer: str, *,
             .where(Question.id == question_id)
             .run()
         )
+        if question["answered_at"] is None:  # a corrected answer is not news
+            await messages.question_answered(
+                question["challenge"], question_id, question["asker"], answer.strip(), now
+            )
     await forget_public_pages()
     challenge_id: int = question["challenge"]
     return challenge_id

@@ -140,5 +140,5 @@ async def test_account_page_query_budget(client: WebClient) -> None:
     with count_queries() as counted:
         response = await client.get("/account")
     assert response.status_code == 200
-    # viewer + organizations + bureaus
-    assert_query_budget(counted, 3)
+    # viewer + organizations + bureaus + whether the email address is confirmed
+    assert_query_budget(counted, 4)

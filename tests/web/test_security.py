@@ -36,6 +36,7 @@ async def test_every_get_route_has_headers_signed_in(client: WebClient, app: Lit
         "{slug:str}": "no-such",
         "{attachment_id:int}": "1",
         "{filename:str}": "x.pdf",
+        "{notification_id:int}": "1",
     }
     paths = set()
     for route in app.routes:

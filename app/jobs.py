@@ -1,0 +1,9 @@
+"""The worker's scheduled jobs, listed explicitly (as asgi.py lists controllers); each is safe to repeat."""
+
+from __future__ import annotations
+
+from app.challenges.reminders import remind_followers_of_deadlines
+from app.challenges.services import close_past_deadline
+from app.notifications.worker import ScheduledJob
+
+SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (close_past_deadline, remind_followers_of_deadlines)
