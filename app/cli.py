@@ -130,11 +130,32 @@ async def check(_: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+async def worker(_: argparse.Namespace) -> int:
+    """Send queued mail and run scheduled jobs until stopped (instead of the web process doing it)."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    from app.jobs import SCHEDULED_JOBS
+    from app.notifications.worker import run_worker
+    from app.settings import Settings
+
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=4)
+    print("Worker started: delivering mail and running scheduled jobs (Ctrl-C stops).", flush=True)
+    try:
+        await run_worker(Settings.from_env(), SCHEDULED_JOBS)
+    finally:
+        if isinstance(engine, PostgresEngine):
+            await engine.close_connection_pool()
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "migrate": migrate,
     "create-user": create_user,
     "seed-demo": seed_demo,
     "check": check,
+    "worker": worker,
 }
 
 
@@ -152,13 +173,17 @@ def parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="load demo data and print its sign-in credentials")
     seed.add_argument("--if-empty", action="store_true", help="only when the database has no users yet")
     commands.add_parser("check", help="check configuration and database")
+    commands.add_parser("worker", help="deliver queued mail and run scheduled jobs until stopped")
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command and return its exit status."""
     args = parser().parse_args(argv)
-    return asyncio.run(run_with_engine(COMMANDS[args.command](args)))
+    try:
+        return asyncio.run(run_with_engine(COMMANDS[args.command](args)))
+    except KeyboardInterrupt:
+        return 130
 
 
 async def run_with_engine(command: Coroutine[Any, Any, int]) -> int:
