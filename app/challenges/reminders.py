@@ -1,8 +1,8 @@
 """Deadline reminders to followers: 3 days and 1 day before the application deadline, in JST, each once.
 
-A reminder is due at 09:00 JST on the calendar day N days before the deadline's JST date. Each run sends
-only the nearest reminder that is due (a challenge published two days before its deadline gets the
-1-day one only), and the dedupe key makes a second run, another worker or a restart send nothing more.
+A reminder is due from 09:00 JST on the calendar day N days before the deadline's JST date, for the rest
+of that day (a challenge published two days before its deadline gets the 1-day one only), and the dedupe
+key makes a second run, another worker or a restart send nothing more.
 """
 
 from __future__ import annotations
@@ -20,13 +20,18 @@ SEND_AT = time(9, 0)
 
 
 def due_reminder(deadline: datetime, now: datetime) -> int | None:
-    """The number of days of the reminder due at `now` for `deadline`, or None."""
+    """The number of days of the reminder due at `now` for `deadline`, or None.
+
+    Reminder N is due from 09:00 JST on the day N calendar days before the deadline's JST date, until the
+    end of that day: a reminder that could only go out later would state the wrong number of days.
+    """
     if now >= deadline:
         return None
     deadline_day = deadline.astimezone(TOKYO).date()
+    remaining = (deadline_day - now.astimezone(TOKYO).date()).days
     for days in REMINDER_DAYS:
         due_at = datetime.combine(deadline_day - timedelta(days=days), SEND_AT, TOKYO)
-        if now >= due_at:
+        if remaining == days and now >= due_at:
             return days
     return None
 

@@ -8,7 +8,9 @@ LOCKED); on SQLite the claim is an IMMEDIATE transaction, so one claimer at a ti
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,10 +24,13 @@ from app.notifications.unsubscribe import unsubscribe_url
 from app.settings import Settings
 
 BATCH_SIZE = 100
+# SMTP connections one batch is sent over at once (the batch's rows are shared among them).
+SMTP_CONNECTIONS = 4
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
+log = logging.getLogger(__name__)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -103,17 +108,39 @@ async def load_claimed(ids: list[int]) -> list[dict[str, Any]]:
 
 
 async def deliver_due(
-    settings: Settings, now: datetime, *, transport: MailTransport | None = None
+    settings: Settings,
+    now: datetime,
+    *,
+    transport: MailTransport | None = None,
+    connections: int = SMTP_CONNECTIONS,
 ) -> DeliveryReport:
-    """Claim one batch and deliver it; returns what happened."""
+    """Claim one batch and deliver it over up to `connections` connections at once; returns what happened.
+
+    Each connection takes the next row of the batch when it is free, so a slow relay's round trips overlap
+    with composing the next messages. A `transport` given by the caller is used alone (one connection).
+    """
     report = DeliveryReport()
     ids = await claim_due(now)
     if not ids:
         return report
     rows = await load_claimed(ids)
-    async with transport or transport_for(settings.smtp_url, settings.data_dir / "mail") as mail:
-        for row in rows:
+    queue = iter(rows)  # shared by the lanes: each row is taken by exactly one
+
+    async def lane(mail: MailTransport) -> None:
+        for row in queue:
             await deliver_one(settings, mail, row, now, report)
+
+    async def lane_with_own_transport() -> None:
+        async with transport_for(settings.smtp_url, settings.data_dir / "mail") as mail:
+            await lane(mail)
+
+    if transport is not None:
+        async with transport as mail:
+            await lane(mail)
+        return report
+    async with asyncio.TaskGroup() as lanes:
+        for _ in range(max(1, min(connections, len(rows)))):
+            lanes.create_task(lane_with_own_transport())
     return report
 
 
@@ -128,6 +155,11 @@ async def deliver_one(
         return
     try:
         message = message_for(settings, row, recipient)
+    except Exception as error:
+        log.exception("Cannot compose notification %s", row["id"])
+        await record_failure(row, f"cannot compose: {error!r}", temporary=False, now=now, report=report)
+        return
+    try:
         await mail.send(message, name=f"{row['created_at']:%Y%m%dT%H%M%S}-{row['id']:08d}")
     except DeliveryFailed as failure:
         await record_failure(row, str(failure), temporary=failure.temporary, now=now, report=report)

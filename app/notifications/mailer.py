@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.policy
 import os
 import ssl
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -18,6 +18,29 @@ import aiosmtplib
 from app.notifications.messages import RenderedMessage
 
 SMTP_TIMEOUT_SECONDS = 30
+
+
+class CachedHeaderRegistry(HeaderRegistry):
+    """The standard header registry, but it builds each header class once.
+
+    `HeaderRegistry.__getitem__` creates a new class with `type()` for every header set or parsed: about a
+    third of the CPU time of composing a message. The classes depend only on the header name.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+
+# SMTP's policy (CRLF line ends, RFC 2047 encoded headers) with the faster header registry.
+POLICY = email.policy.SMTP.clone(header_factory=CachedHeaderRegistry())
 
 
 class DeliveryFailed(Exception):
@@ -37,7 +60,7 @@ def compose(
     unsubscribe_url: str | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (text, then HTML) in UTF-8 with encoded headers."""
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = rendered.subject
     message["From"] = sender
     message["To"] = recipient
@@ -147,6 +170,9 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError) as error:
             await self._close()
             raise DeliveryFailed(f"connection failed: {error}", temporary=True) from error
+        except ValueError as error:
+            # aiosmtplib refuses an address it cannot put in an envelope before sending anything.
+            raise DeliveryFailed(f"invalid address: {error}", temporary=False) from error
 
 
 class FileTransport:
