@@ -31,6 +31,9 @@ from app.notifications import policies as notification_policies
 from app.notifications.routes import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from app.notifications.worker import run_worker
 from app.settings import PROJECT_ROOT, Settings
+from app.submissions import policies as submission_policies
+from app.submissions.form_builder_routes import CONTROLLERS as FORM_BUILDER_CONTROLLERS
+from app.submissions.routes import CONTROLLERS as SUBMISSION_CONTROLLERS
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.i18n import LocaleMiddleware
 from app.web.page_cache import AnonymousPageCacheMiddleware
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_policies(policies_of(account_policies))
     register_policies(policies_of(challenge_policies))
     register_policies(policies_of(notification_policies))
+    register_policies(policies_of(submission_policies))
     templates = template_config()
 
     @contextlib.asynccontextmanager
@@ -80,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *OPEN_DATA_CONTROLLERS,
             *FEED_CONTROLLERS,
             *NOTIFICATION_CONTROLLERS,
+            *SUBMISSION_CONTROLLERS,
+            *FORM_BUILDER_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},

@@ -5,5 +5,10 @@ from __future__ import annotations
 from app.challenges.reminders import remind_followers_of_deadlines
 from app.challenges.services import close_past_deadline
 from app.notifications.worker import ScheduledJob
+from app.submissions.reminders import remind_unsubmitted_drafts
 
-SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (close_past_deadline, remind_followers_of_deadlines)
+SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
+    close_past_deadline,
+    remind_followers_of_deadlines,
+    remind_unsubmitted_drafts,
+)

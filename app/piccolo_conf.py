@@ -9,5 +9,10 @@ DB = engine_from_url(Settings.from_env().database_url)
 
 # Order matters only through each app's migration_dependencies; listed here in import order.
 APP_REGISTRY = AppRegistry(
-    apps=["app.accounts.piccolo_app", "app.challenges.piccolo_app", "app.notifications.piccolo_app"]
+    apps=[
+        "app.accounts.piccolo_app",
+        "app.challenges.piccolo_app",
+        "app.notifications.piccolo_app",
+        "app.submissions.piccolo_app",
+    ]
 )

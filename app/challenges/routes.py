@@ -23,6 +23,7 @@ from app.challenges.lifecycle import (
     Action,
     ChallengeFacts,
     PublicStage,
+    accepting_applications,
     current_phase,
     effective_status,
 )
@@ -272,6 +273,7 @@ async def detail_page(
         "errors": errors,
         "translations": translation_status(challenge),
         "attachments": await active_attachments(facts.id),
+        "accepting": accepting_applications(facts, now),
         "actions": [
             action
             for action in Action

@@ -43,6 +43,10 @@ KINDS: dict[str, MessageKind] = {
         MessageKind("followed_challenge_answer", False, _("New answers on challenges you follow")),
         MessageKind("followed_challenge_updated", False, _("Changes to challenges you follow")),
         MessageKind("followed_deadline_reminder", False, _("Deadline reminders for challenges you follow")),
+        MessageKind("submission_received", True, _("Receipts of your applications")),
+        MessageKind(
+            "draft_deadline_reminder", False, _("Reminders to submit your draft before the deadline")
+        ),
     )
 }
 
@@ -103,6 +107,8 @@ def derived_values(context: Mapping[str, Any]) -> dict[str, Any]:
         values["title"] = localized(context, "title")
     if isinstance(context.get("deadline"), str):
         values["deadline_text"] = jst_datetime(datetime.fromisoformat(context["deadline"]))
+    if isinstance(context.get("submitted_at"), str):
+        values["submitted_text"] = jst_datetime(datetime.fromisoformat(context["submitted_at"]))
     return values
 
 

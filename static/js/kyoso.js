@@ -57,4 +57,32 @@
       window.setTimeout(function () { el.select(); }, 0);
     }
   });
+
+  // Character counts as a reader counts them: code points (𠮷 and emoji are one), CRLF as one line break.
+  function characters(text) {
+    return Array.from(text.replace(/\r\n/g, "\n")).length;
+  }
+
+  function updateCount(input) {
+    var counter = document.querySelector('[data-count-for="' + input.id + '"]');
+    var limit = parseInt(input.getAttribute("data-max-chars"), 10);
+    if (!counter || !limit) { return; }
+    var count = characters(input.value);
+    counter.textContent = counter.textContent.replace(/^[\d,]+/, count.toLocaleString("en-US"));
+    counter.classList.toggle("char-count--over", count > limit);
+  }
+
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (el && el.matches && el.matches("[data-max-chars]")) { updateCount(el); }
+  });
+
+  // Upload progress: htmx reports the bytes sent; the form's <progress> shows them.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest && event.target.closest("form");
+    var bar = form && form.querySelector("progress.upload-progress");
+    if (bar && event.detail && event.detail.lengthComputable) {
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
 })();

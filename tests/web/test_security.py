@@ -37,6 +37,9 @@ async def test_every_get_route_has_headers_signed_in(client: WebClient, app: Lit
         "{attachment_id:int}": "1",
         "{filename:str}": "x.pdf",
         "{notification_id:int}": "1",
+        "{submission_id:int}": "1",
+        "{file_id:int}": "1",
+        "{field_id:int}": "1",
     }
     paths = set()
     for route in app.routes:
