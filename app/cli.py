@@ -76,10 +76,12 @@ async def seed_demo(args: argparse.Namespace) -> int:
         print("The database already has users: demo data not loaded.")
         return 0
     from app.challenges.demo import seed_demo_challenges
+    from app.submissions.demo import seed_demo_forms
 
     now = utcnow()
     accounts = await seed_demo_data(now=now)
     challenges = await seed_demo_challenges(now=now)
+    await seed_demo_forms(now=now)
     print(f"Demo data loaded. Every demo account's password is: {DEMO_PASSWORD}")
     for email, role in accounts:
         print(f"  {role:<28} {email}")

@@ -35,6 +35,8 @@ from app.challenges.tables import (
     Question,
 )
 from app.settings import PROJECT_ROOT
+from app.submissions.demo import DEMO_FIELDS, seed_demo_forms
+from app.submissions.tables import FormField
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 ALLOWED_STEPS = {(before, after) for (before, _), after in TRANSITIONS.items()}
@@ -287,3 +289,11 @@ async def test_the_bench_seeder_inserts_the_requested_counts(
     answered = await Question.count().where(Question.answered_at.is_not_null()).run()
     assert 100 <= answered < 200
     assert await Question.count().where(Question.answered_at > now).run() == 0
+
+
+async def test_every_public_demo_challenge_gets_an_application_form(demo: list[str], now: datetime) -> None:
+    """Seeding forms gives each public challenge the demo questions once (a second run adds nothing)."""
+    public = await Challenge.count().where(Challenge.status.is_in([s.value for s in PUBLIC_STATUSES])).run()
+    assert await seed_demo_forms(now=now) == public
+    assert await seed_demo_forms(now=now) == 0
+    assert await FormField.count().run() == public * len(DEMO_FIELDS)
