@@ -33,6 +33,7 @@ from app.notifications.worker import run_worker
 from app.settings import PROJECT_ROOT, Settings
 from app.submissions import policies as submission_policies
 from app.submissions.form_builder_routes import CONTROLLERS as FORM_BUILDER_CONTROLLERS
+from app.submissions.review_routes import CONTROLLERS as REVIEW_CONTROLLERS
 from app.submissions.routes import CONTROLLERS as SUBMISSION_CONTROLLERS
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.i18n import LocaleMiddleware
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *NOTIFICATION_CONTROLLERS,
             *SUBMISSION_CONTROLLERS,
             *FORM_BUILDER_CONTROLLERS,
+            *REVIEW_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},

@@ -273,7 +273,6 @@ async def detail_page(
         "errors": errors,
         "translations": translation_status(challenge),
         "attachments": await active_attachments(facts.id),
-        "accepting": accepting_applications(facts, now),
         "actions": [
             action
             for action in Action
@@ -295,6 +294,7 @@ async def public_context(challenge: dict[str, Any], facts: ChallengeFacts, now: 
         "themes": [row["theme"] for row in themes],
         "phases": PHASES,
         "current_phase": current_phase(challenge, now),
+        "accepting": accepting_applications(facts, now),
         "now": now,
         "markdown": render_markdown,
     }
