@@ -270,7 +270,10 @@ class DraftController(Controller):
             if upload is not None:
                 await upload.close()
         flash(request, _("The file is uploaded."), "success")
-        return redirect_after_post(request, f"/submissions/{submission_id}#field-{field_id}")
+        # A different address than the page's own: a redirect to the same URL plus a #fragment only scrolls.
+        return redirect_after_post(
+            request, f"/submissions/{submission_id}?uploaded={field_id}#field-{field_id}"
+        )
 
     @post("/files/{file_id:int}/remove", status_code=HTTP_200_OK)
     async def remove_file(

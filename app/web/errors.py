@@ -72,7 +72,13 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, None)
 
 
+def undecodable_form_handler(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A form part that is not UTF-8 (Litestar's multipart parser lets that error escape): a client error."""
+    return error_response(request, 400, None)
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_exception_handler,
+    UnicodeDecodeError: undecodable_form_handler,
     Exception: internal_error_handler,
 }

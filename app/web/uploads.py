@@ -128,10 +128,12 @@ def kind_of_content(head: bytes) -> FileKind | None:
 def pdf_page_count(path: Path) -> int:
     """The page count of a readable, unencrypted PDF; UploadRejected otherwise (blocking: use a thread)."""
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            raise UploadRejected(Reason.ENCRYPTED_PDF)
-        pages = len(reader.pages)
+        # An open file, not a path: given a path, pypdf reads the whole file into memory.
+        with path.open("rb") as handle:
+            reader = PdfReader(handle)
+            if reader.is_encrypted:
+                raise UploadRejected(Reason.ENCRYPTED_PDF)
+            pages = len(reader.pages)
     except UploadRejected:
         raise
     except Exception as error:  # pypdf raises many kinds of error for a damaged file
