@@ -27,6 +27,11 @@ from app.challenges.routes import CONTROLLERS as CHALLENGE_CONTROLLERS
 from app.database.registry import current_engine
 from app.database.sqlite import KyosoSQLiteEngine
 from app.jobs import SCHEDULED_JOBS
+from app.judging import policies as judging_policies
+from app.judging.audit_routes import CONTROLLERS as AUDIT_CONTROLLERS
+from app.judging.results_routes import CONTROLLERS as RESULTS_CONTROLLERS
+from app.judging.scorecard_routes import CONTROLLERS as SCORECARD_CONTROLLERS
+from app.judging.setup_routes import CONTROLLERS as ROUND_SETUP_CONTROLLERS
 from app.notifications import policies as notification_policies
 from app.notifications.routes import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from app.notifications.worker import run_worker
@@ -52,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_policies(policies_of(challenge_policies))
     register_policies(policies_of(notification_policies))
     register_policies(policies_of(submission_policies))
+    register_policies(policies_of(judging_policies))
     templates = template_config()
 
     @contextlib.asynccontextmanager
@@ -88,6 +94,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *SUBMISSION_CONTROLLERS,
             *FORM_BUILDER_CONTROLLERS,
             *REVIEW_CONTROLLERS,
+            *AUDIT_CONTROLLERS,
+            *ROUND_SETUP_CONTROLLERS,
+            *SCORECARD_CONTROLLERS,
+            *RESULTS_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},

@@ -132,6 +132,19 @@ async def check(_: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+async def verify_audit(_: argparse.Namespace) -> int:
+    """Check the whole audit trail; exit 1 and name the first broken link if it was tampered with."""
+    from app.judging.audit import verify_chain
+
+    report = await verify_chain()
+    if report.intact:
+        print(f"Audit trail intact: {report.checked} events in order, linked and unchanged.")
+        return 0
+    print(f"Audit trail BROKEN at event {report.broken_at}: {report.problem}.", file=sys.stderr)
+    print(f"The {report.checked} events before it are intact.", file=sys.stderr)
+    return 1
+
+
 async def worker(_: argparse.Namespace) -> int:
     """Send queued mail and run scheduled jobs until stopped (instead of the web process doing it)."""
     from piccolo.engine.postgres import PostgresEngine
@@ -158,6 +171,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "seed-demo": seed_demo,
     "check": check,
     "worker": worker,
+    "verify-audit": verify_audit,
 }
 
 
@@ -176,6 +190,7 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="only when the database has no users yet")
     commands.add_parser("check", help="check configuration and database")
     commands.add_parser("worker", help="deliver queued mail and run scheduled jobs until stopped")
+    commands.add_parser("verify-audit", help="verify the hash chain of the audit trail")
     return root
 
 

@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "app.challenges.piccolo_app",
         "app.notifications.piccolo_app",
         "app.submissions.piccolo_app",
+        "app.judging.piccolo_app",
     ]
 )

@@ -20,7 +20,7 @@ class CorporateNumberProblem(Enum):
 
 def check_digit(base_digits: str) -> int:
     """The check digit of the 12 base digits."""
-    if len(base_digits) != 12 or not base_digits.isascii() or not base_digits.isdigit():
+    if len(base_digits) != 12 or not base_digits.isascii() or not base_digits.isdecimal():
         raise ValueError("The base of a corporate number is 12 ASCII digits")
     total = sum(
         int(digit) * (2 if position % 2 == 0 else 1)
@@ -37,7 +37,7 @@ def normalize_corporate_number(text: str) -> str:
 
 def corporate_number_problem(text: str) -> CorporateNumberProblem | None:
     """None when `text` (already normalized) is a valid 法人番号, else the problem."""
-    if len(text) != 13 or not text.isascii() or not text.isdigit():
+    if len(text) != 13 or not text.isascii() or not text.isdecimal():
         return CorporateNumberProblem.NOT_THIRTEEN_DIGITS
     if int(text[0]) != check_digit(text[1:]):
         return CorporateNumberProblem.WRONG_CHECK_DIGIT

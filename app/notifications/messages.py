@@ -47,6 +47,10 @@ KINDS: dict[str, MessageKind] = {
         MessageKind(
             "draft_deadline_reminder", False, _("Reminders to submit your draft before the deadline")
         ),
+        MessageKind("judge_invitation", True, _("Invitations to judge")),
+        MessageKind("judging_reminder", False, _("Reminders of scorecards still to complete")),
+        MessageKind("application_advanced", True, _("Screening results of your applications")),
+        MessageKind("results_published", True, _("Final results of your applications")),
     )
 }
 
@@ -105,8 +109,14 @@ def derived_values(context: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if "title_ja" in context:
         values["title"] = localized(context, "title")
-    if isinstance(context.get("deadline"), str):
+    if isinstance(context.get("deadline"), str) and context["deadline"]:
         values["deadline_text"] = jst_datetime(datetime.fromisoformat(context["deadline"]))
+    if "round_name_ja" in context:
+        values["round_name"] = localized(
+            {"x_ja": context["round_name_ja"], "x_en": context.get("round_name_en")}, "x"
+        )
+    if isinstance(context.get("closes_at"), str) and context["closes_at"]:
+        values["closes_text"] = jst_datetime(datetime.fromisoformat(context["closes_at"]))
     if isinstance(context.get("submitted_at"), str):
         values["submitted_text"] = jst_datetime(datetime.fromisoformat(context["submitted_at"]))
     return values

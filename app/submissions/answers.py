@@ -44,7 +44,7 @@ def answer_problem(field: Mapping[str, Any], value: Any, has_file: bool) -> str 
         return None if ok else _("Enter a web address starting with https://.")
     choices = field.get("choices") or []
     picked = value if isinstance(value, list) else [value]
-    valid = all(str(item).isdigit() and int(str(item)) < len(choices) for item in picked)
+    valid = all(str(item).isdecimal() and int(str(item)) < len(choices) for item in picked)
     if not valid or (kind is FieldKind.SINGLE_CHOICE and len(picked) != 1):
         return _("Choose one of the options.")
     return None

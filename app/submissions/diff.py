@@ -28,7 +28,7 @@ def answer_text(answer: Mapping[str, Any] | None, choices: Sequence[Mapping[str,
     if answer and answer.get("kind") in CHOICE_KINDS:
         labels = []
         for item in picked:
-            index = int(str(item)) if str(item).isdigit() else -1
+            index = int(str(item)) if str(item).isdecimal() else -1
             labels.append(choices[index].get("ja", str(item)) if 0 <= index < len(choices) else str(item))
         return "、".join(labels)
     return "、".join(str(item) for item in picked)

@@ -30,6 +30,7 @@ async def draft_view(facts: SubmissionFacts) -> dict[str, Any]:
             Challenge.title_en,
             Challenge.eligibility,
             Challenge.applications_close_at,
+            Challenge.status,
         )
         .where(Challenge.id == facts.challenge.id)
         .first()

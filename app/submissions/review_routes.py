@@ -44,7 +44,7 @@ async def reviewable_challenge(request: Req, slug: str) -> dict[str, Any]:
 
 def chosen_version(text: str | None, numbers: list[int], default: int | None) -> int | None:
     """A version number from the query string if the application has it, else `default`."""
-    if text and text.isdigit() and int(text) in numbers:
+    if text and text.isdecimal() and int(text) in numbers:
         return int(text)
     return default
 

@@ -52,7 +52,7 @@ def answer_value(form: FormMultiDict, key: str) -> Any:
 def revision_of(form: FormMultiDict, key: str) -> int:
     """The revision the editor loaded (0 for an answer never saved)."""
     value = form.get(f"revision-{key}")
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
+    return int(value) if isinstance(value, str) and value.isdecimal() else 0
 
 
 async def draft_page(
@@ -108,7 +108,7 @@ class ApplyController(Controller):
             submission_id = await services.start_submission(
                 viewer_of(request),
                 challenge["id"],
-                int(organization) if organization.isdigit() else -1,
+                int(organization) if organization.isdecimal() else -1,
                 now=utcnow(),
             )
         except InvalidInput as invalid:
@@ -162,7 +162,7 @@ class DraftController(Controller):
                 chosen = [
                     int(value)
                     for value in form.getall("team", [])
-                    if isinstance(value, str) and value.isdigit()
+                    if isinstance(value, str) and value.isdecimal()
                 ]
                 await services.set_team(user, submission_id, chosen, now=now)
             for index, _condition in enumerate(view["challenge"]["eligibility"]):
@@ -216,7 +216,7 @@ class DraftController(Controller):
         """Choose who takes part."""
         form = await request.form()
         chosen = [
-            int(value) for value in form.getall("team", []) if isinstance(value, str) and value.isdigit()
+            int(value) for value in form.getall("team", []) if isinstance(value, str) and value.isdecimal()
         ]
         try:
             await services.set_team(viewer_of(request), submission_id, chosen, now=utcnow())

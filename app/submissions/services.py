@@ -162,7 +162,7 @@ async def save_field_answer(
     facts: SubmissionFacts, user_id: int, key: str, value: Any, revision: int, now: datetime
 ) -> int:
     """Compare-and-set one field's answer (the first save of a field expects revision 0)."""
-    field_id = int(key) if key.isdigit() else -1
+    field_id = int(key) if key.isdecimal() else -1
     field = await (
         FormField.select(FormField.id, FormField.kind)
         .where((FormField.id == field_id) & (FormField.challenge == facts.challenge.id))

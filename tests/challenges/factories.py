@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Controller, Litestar
 from litestar.handlers import HTTPRouteHandler
+from litestar.utils import join_paths
 
 from app.accounts.tables import Bureau
 from app.asgi import create_app
@@ -126,10 +127,21 @@ async def make_question(
 
 
 def app_with(settings: Settings, controllers: Iterable[type[Controller]]) -> Litestar:
-    """The app with `controllers` registered, unless create_app already registers them."""
+    """The app with `controllers` registered, unless create_app already registers them (same paths)."""
     app = create_app(settings)
+    registered = {route.path for route in app.routes}
     for controller in controllers:
-        names = [value.name for value in vars(controller).values() if isinstance(value, HTTPRouteHandler)]
-        if not all(app.get_handler_index_by_name(str(name)) for name in names):
+        # A controller without its own `path` inherits Litestar's slot descriptor, not a string.
+        prefix = next(
+            (str(c.__dict__["path"]) for c in controller.__mro__ if isinstance(c.__dict__.get("path"), str)),
+            "/",
+        )
+        paths = {
+            join_paths([prefix, path])
+            for value in vars(controller).values()
+            if isinstance(value, HTTPRouteHandler)
+            for path in value.paths
+        }
+        if not paths <= registered:
             app.register(controller)
     return app

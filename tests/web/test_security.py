@@ -40,6 +40,12 @@ async def test_every_get_route_has_headers_signed_in(client: WebClient, app: Lit
         "{submission_id:int}": "1",
         "{file_id:int}": "1",
         "{field_id:int}": "1",
+        "{round_id:int}": "1",
+        "{criterion_id:int}": "1",
+        "{assignment_id:int}": "1",
+        "{round_judge_id:int}": "1",
+        "{proposal_id:int}": "1",
+        "{slot_file:str}": "1.ics",
     }
     paths = set()
     for route in app.routes:

@@ -1,0 +1,1 @@
+"""Judging: rounds, rubrics, conflicts, scores, aggregation, results and the audit trail."""
