@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.challenges.reminders import remind_followers_of_deadlines
 from app.challenges.services import close_past_deadline
+from app.judging.reminders import remind_judges
 from app.notifications.worker import ScheduledJob
 from app.submissions.reminders import remind_unsubmitted_drafts
 
@@ -11,4 +12,5 @@ SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
     close_past_deadline,
     remind_followers_of_deadlines,
     remind_unsubmitted_drafts,
+    remind_judges,
 )
