@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "app.notifications.piccolo_app",
         "app.submissions.piccolo_app",
         "app.judging.piccolo_app",
+        "app.catalog.piccolo_app",
     ]
 )

@@ -1,0 +1,1 @@
+"""Catalogue: open-source outputs, publiccode.yml, municipalities, adoptions and collaborations."""
