@@ -7,6 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Page, expect
@@ -77,7 +78,9 @@ async def sign_in(page: Page, person: Person, next_path: str) -> None:
     await page.get_by_label("メールアドレス").fill(person.email)
     await page.get_by_label("パスワード").fill(person.password)
     await page.get_by_role("button", name="ログイン").click()
-    await page.wait_for_url(re.compile(re.escape(next_path) + "$"))
+    # /signin?next=<path> also ends with the path: wait for the path itself and the form to be gone.
+    await page.wait_for_url(lambda url: urlsplit(url).path == next_path)
+    await expect(page.locator("#signin-form")).to_have_count(0)
 
 
 async def open_draft(page: Page, opening: Opening) -> str:

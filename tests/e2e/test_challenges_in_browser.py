@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -74,7 +75,9 @@ async def sign_in(page: Page, email: str, next_path: str) -> None:
     await page.get_by_label("メールアドレス").fill(email)
     await page.get_by_label("パスワード").fill(DEMO_PASSWORD)
     await page.get_by_role("button", name="ログイン").click()
-    await page.wait_for_url(re.compile(re.escape(next_path) + "$"))
+    # /signin?next=<path> also ends with the path: wait for the path itself and the form to be gone.
+    await page.wait_for_url(lambda url: urlsplit(url).path == next_path)
+    await expect(page.locator("#signin-form")).to_have_count(0)
 
 
 @asynccontextmanager
