@@ -19,6 +19,13 @@ from app.accounts import policies as account_policies
 from app.accounts.recovery_routes import CONTROLLERS as RECOVERY_CONTROLLERS
 from app.accounts.routes import CONTROLLERS as ACCOUNT_CONTROLLERS
 from app.accounts.viewer import ViewerMiddleware
+from app.catalog import policies as catalog_policies
+from app.catalog.api import CONTROLLERS as CATALOG_OPEN_DATA_CONTROLLERS
+from app.catalog.catalog_feeds import CONTROLLERS as CATALOG_FEED_CONTROLLERS
+from app.catalog.catalogue_routes import CONTROLLERS as CATALOGUE_CONTROLLERS
+from app.catalog.collaboration_routes import CONTROLLERS as COLLABORATION_CONTROLLERS
+from app.catalog.municipality_routes import CONTROLLERS as MUNICIPALITY_CONTROLLERS
+from app.catalog.output_routes import CONTROLLERS as OUTPUT_CONTROLLERS
 from app.challenges import policies as challenge_policies
 from app.challenges.api import CONTROLLERS as OPEN_DATA_CONTROLLERS
 from app.challenges.attachments import AttachmentController
@@ -58,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_policies(policies_of(notification_policies))
     register_policies(policies_of(submission_policies))
     register_policies(policies_of(judging_policies))
+    register_policies(policies_of(catalog_policies))
     templates = template_config()
 
     @contextlib.asynccontextmanager
@@ -98,6 +106,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *ROUND_SETUP_CONTROLLERS,
             *SCORECARD_CONTROLLERS,
             *RESULTS_CONTROLLERS,
+            *OUTPUT_CONTROLLERS,
+            *COLLABORATION_CONTROLLERS,
+            *CATALOG_OPEN_DATA_CONTROLLERS,
+            *CATALOG_FEED_CONTROLLERS,
+            *CATALOGUE_CONTROLLERS,
+            *MUNICIPALITY_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},

@@ -75,6 +75,7 @@ async def seed_demo(args: argparse.Namespace) -> int:
     if args.if_empty and await User.count().run() > 0:
         print("The database already has users: demo data not loaded.")
         return 0
+    from app.catalog.municipalities import seed_municipalities
     from app.challenges.demo import seed_demo_challenges
     from app.submissions.demo import seed_demo_forms
 
@@ -82,6 +83,7 @@ async def seed_demo(args: argparse.Namespace) -> int:
     accounts = await seed_demo_data(now=now)
     challenges = await seed_demo_challenges(now=now)
     await seed_demo_forms(now=now)
+    await seed_municipalities()
     print(f"Demo data loaded. Every demo account's password is: {DEMO_PASSWORD}")
     for email, role in accounts:
         print(f"  {role:<28} {email}")

@@ -33,19 +33,11 @@ ASSIGNMENTS = 200
 
 
 def bench_app() -> object:
-    """The app with the scorecard controllers registered (a no-op once asgi.py registers them)."""
+    """The application as deployed (asgi.py registers the judging controllers)."""
     sys.path.insert(0, str(PROJECT_ROOT))
-    from litestar.handlers import HTTPRouteHandler
-
     from app.asgi import create_app
-    from app.judging.scorecard_routes import CONTROLLERS
 
-    application = create_app()
-    for controller in CONTROLLERS:
-        names = [value.name for value in vars(controller).values() if isinstance(value, HTTPRouteHandler)]
-        if not all(application.get_handler_index_by_name(str(name)) for name in names):
-            application.register(controller)
-    return application
+    return create_app()
 
 
 async def seed() -> None:

@@ -22,7 +22,7 @@ class CodeProblem(StrEnum):
 
 
 def normalize_code(text: str) -> str:
-    """Full-width digits and stray spaces or hyphens removed (１３１０１－６ → 131016)."""
+    """The ASCII digits of a typed code: full-width digits made plain (１３１０１－６ → 131016)."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isascii() and ch.isdecimal())
 
 
@@ -35,7 +35,12 @@ def check_digit(first_five: str) -> int:
 def code_problem(text: str) -> CodeProblem | None:
     """What is wrong with a typed code, or None when it is six digits with the right check digit."""
     code = normalize_code(text)
-    if len(code) != 6 or len(text.strip()) == 0:
+    # Only digits, spaces and hyphens may be typed: "x131016" is not a code with junk around it.
+    stray = {ch for ch in unicodedata.normalize("NFKC", text) if not (ch.isascii() and ch.isdecimal())} - {
+        " ",
+        "-",
+    }
+    if len(code) != 6 or stray:
         return CodeProblem.NOT_SIX_DIGITS
     if check_digit(code[:5]) != int(code[5]):
         return CodeProblem.WRONG_CHECK_DIGIT

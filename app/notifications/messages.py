@@ -51,6 +51,7 @@ KINDS: dict[str, MessageKind] = {
         MessageKind("judging_reminder", False, _("Reminders of scorecards still to complete")),
         MessageKind("application_advanced", True, _("Screening results of your applications")),
         MessageKind("results_published", True, _("Final results of your applications")),
+        MessageKind("adoption_recorded", True, _("Adoptions of software you maintain, to confirm")),
     )
 }
 

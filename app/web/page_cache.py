@@ -57,7 +57,7 @@ class AnonymousPageCacheMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        prefixes: tuple[str, ...] = ("/challenges",),
+        prefixes: tuple[str, ...] = ("/challenges", "/catalog"),
         exact: frozenset[str] = frozenset({"/"}),
     ) -> None:
         self.app = app

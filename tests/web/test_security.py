@@ -46,6 +46,8 @@ async def test_every_get_route_has_headers_signed_in(client: WebClient, app: Lit
         "{round_judge_id:int}": "1",
         "{proposal_id:int}": "1",
         "{slot_file:str}": "1.ics",
+        "{collaboration_id:int}": "1",
+        "{adoption_id:int}": "1",
     }
     paths = set()
     for route in app.routes:
