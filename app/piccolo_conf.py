@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "app.submissions.piccolo_app",
         "app.judging.piccolo_app",
         "app.catalog.piccolo_app",
+        "app.search.piccolo_app",
     ]
 )

@@ -1,0 +1,1 @@
+"""Search: a Japanese-first Whoosh index of public content (and, behind policies, staff content)."""
