@@ -42,6 +42,7 @@ from app.judging.setup_routes import CONTROLLERS as ROUND_SETUP_CONTROLLERS
 from app.notifications import policies as notification_policies
 from app.notifications.routes import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from app.notifications.worker import run_worker
+from app.search.routes import CONTROLLERS as SEARCH_CONTROLLERS
 from app.settings import PROJECT_ROOT, Settings
 from app.submissions import policies as submission_policies
 from app.submissions.form_builder_routes import CONTROLLERS as FORM_BUILDER_CONTROLLERS
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *CATALOG_FEED_CONTROLLERS,
             *CATALOGUE_CONTROLLERS,
             *MUNICIPALITY_CONTROLLERS,
+            *SEARCH_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},

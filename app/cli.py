@@ -167,6 +167,15 @@ async def worker(_: argparse.Namespace) -> int:
     return 0
 
 
+async def reindex(_: argparse.Namespace) -> int:
+    """Rebuild this instance's search index from the database (the database is the source of truth)."""
+    from app.search_sources import reindex_search
+
+    count = await reindex_search()
+    print(f"Search index rebuilt: {count} documents.")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "migrate": migrate,
     "create-user": create_user,
@@ -174,6 +183,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "check": check,
     "worker": worker,
     "verify-audit": verify_audit,
+    "reindex": reindex,
 }
 
 
@@ -193,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="check configuration and database")
     commands.add_parser("worker", help="deliver queued mail and run scheduled jobs until stopped")
     commands.add_parser("verify-audit", help="verify the hash chain of the audit trail")
+    commands.add_parser("reindex", help="rebuild the search index from the database")
     return root
 
 

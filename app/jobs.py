@@ -6,6 +6,7 @@ from app.challenges.reminders import remind_followers_of_deadlines
 from app.challenges.services import close_past_deadline
 from app.judging.reminders import remind_judges
 from app.notifications.worker import ScheduledJob
+from app.search_sources import apply_search_changes
 from app.submissions.reminders import remind_unsubmitted_drafts
 
 SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
@@ -13,4 +14,5 @@ SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
     remind_followers_of_deadlines,
     remind_unsubmitted_drafts,
     remind_judges,
+    apply_search_changes,
 )

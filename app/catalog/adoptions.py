@@ -23,6 +23,7 @@ from app.catalog.tables import Adoption, AdoptionEvent, Output, SharedProblem
 from app.challenges.lifecycle import PUBLIC_STATUSES
 from app.challenges.tables import Challenge
 from app.notifications.outbox import notify_users
+from app.search.changes import record_search_change
 from app.validation import InvalidInput
 from app.web.i18n import gettext as _
 
@@ -217,6 +218,7 @@ async def record_adoption(
                         AdoptionEvent(adoption=adoption_id, status=status, happened_at=now, actor=user.id)
                     ).run()
             await refresh_adoption_count(output.id)
+            await record_search_change("output", output.id, now=now)
     except DUPLICATE_ERRORS as error:
         # Two officials of one municipality submitting at once: the UNIQUE pair keeps one record.
         raise InvalidInput(
@@ -259,6 +261,7 @@ async def confirm_adoption(
             AdoptionEvent(adoption=adoption_id, status="confirmed", happened_at=now, actor=user.id)
         ).run()
         await refresh_adoption_count(output.id)
+        await record_search_change("output", output.id, now=now)
 
 
 async def mark_shared_problem(

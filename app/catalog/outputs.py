@@ -17,6 +17,7 @@ from app.catalog.policies import OutputFacts
 from app.catalog.publiccode import DEFAULT_PUBLISHER_CODE, export_publiccode, parse_publiccode
 from app.catalog.tables import Adoption, Collaboration, Output
 from app.challenges.tables import Challenge
+from app.search.changes import record_search_change
 from app.validation import InvalidInput
 from app.web.i18n import gettext as _
 from app.web.page_cache import forget_public_pages
@@ -132,6 +133,7 @@ async def create_output(
                 updated_at=now,
             )
         ).run()
+        await record_search_change("output", rows[0]["id"], now=now)
     output_id: int = rows[0]["id"]
     return output_id
 
@@ -154,6 +156,7 @@ async def update_output(user: Viewer | None, output_id: int, values: OutputValue
         update: dict[Any, Any] = {getattr(Output, name): value for name, value in columns.items()}
         update[Output.updated_at] = now
         await Output.update(update).where(Output.id == output_id).run()
+        await record_search_change("output", output_id, now=now)
     await forget_public_pages()
 
 
@@ -220,6 +223,7 @@ async def approve_output(user: Viewer | None, output_id: int, *, now: datetime) 
             .where((Output.id == output_id) & (Output.status == "in_review"))
             .run()
         )
+        await record_search_change("output", output_id, now=now)
     await forget_public_pages()
 
 

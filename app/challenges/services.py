@@ -21,6 +21,7 @@ from app.challenges.tables import (
     Follow,
     Question,
 )
+from app.search.changes import record_search_change
 from app.validation import InvalidInput
 from app.web.i18n import gettext as _
 from app.web.jst import format_jst_local
@@ -79,6 +80,7 @@ async def create_challenge(user: Viewer | None, values: ChallengeValues, *, now:
         challenge_id: int = rows[0]["id"]
         await replace_themes(challenge_id, values.themes)
         await record_event(challenge_id, user.id, Status.DRAFT, Status.DRAFT, "", now)
+        await record_search_change("challenge", challenge_id, now=now)
     return challenge_id
 
 
@@ -145,6 +147,7 @@ async def update_challenge(
                 update[Challenge.material_change_note] = material_note(changes)
         await Challenge.update(update).where(Challenge.id == challenge_id).run()
         await replace_themes(challenge_id, values.themes)
+        await record_search_change("challenge", challenge_id, now=now)
         if published and MATERIAL_FIELDS & changes.keys():
             await messages.material_change(challenge_id, material_note(changes), user.id, now)
     await forget_public_pages()
@@ -223,6 +226,7 @@ async def transition(
             update.update({Challenge.approved_by: user.id, Challenge.published_at: now})
         await Challenge.update(update).where(Challenge.id == challenge_id).run()
         await record_event(challenge_id, user.id, facts.status, after, comment.strip(), now)
+        await record_search_change("challenge", challenge_id, now=now)
         if action is Action.SUBMIT_FOR_REVIEW:
             await messages.review_requested(challenge_id, user.id, now)
         elif action in (Action.APPROVE, Action.REQUEST_CHANGES):
@@ -298,6 +302,8 @@ async def close_past_deadline(now: datetime) -> int:
                 for row in closed
             )
         ).run()
+        for row in closed:
+            await record_search_change("challenge", row["id"], now=now)
     await forget_public_pages()
     return len(closed)
 
@@ -353,6 +359,7 @@ async def answer_question(user: Viewer | None, question_id: int, answer: str, *,
             .where(Question.id == question_id)
             .run()
         )
+        await record_search_change("challenge", question["challenge"], now=now)
         if question["answered_at"] is None:  # a corrected answer is not news
             await messages.question_answered(
                 question["challenge"], question_id, question["asker"], answer.strip(), now

@@ -19,6 +19,7 @@ from app.judging.policies import can_approve_results, can_manage_judging, can_pr
 from app.judging.results import REASON_MAX_CHARS, Refused, in_play, members_by_organization
 from app.judging.tables import ResultProposal
 from app.notifications.outbox import notify_users
+from app.search.changes import record_search_change
 from app.submissions.state import SubmissionStatus
 from app.submissions.tables import Submission
 from app.web.i18n import gettext as _
@@ -199,6 +200,8 @@ async def publish_results(user: Viewer | None, challenge_id: int, proposal_id: i
             .run()
         )
         await record_event(challenge_id, user.id, facts.status, Status.RESULTS_PUBLISHED, "", now)
+        await record_search_change("challenge", challenge_id, now=now)
+        await record_search_change("result", challenge_id, now=now)
         await audit.record(
             "results.published",
             actor=user.id,

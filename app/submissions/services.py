@@ -12,6 +12,7 @@ from app.accounts.tables import Membership
 from app.accounts.viewer import Viewer
 from app.challenges.services import visible_facts
 from app.challenges.tables import Challenge
+from app.search.changes import record_search_change
 from app.submissions import policies
 from app.submissions.state import SubmissionFacts, SubmissionStatus
 from app.submissions.tables import Answer, Consent, FormField, Submission, TeamMember
@@ -302,3 +303,4 @@ async def withdraw_submission(user: Viewer | None, submission_id: int, reason: s
             .where(Submission.id == submission_id)
             .run()
         )
+        await record_search_change("submission", submission_id, now=now)

@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from app.accounts.viewer import Viewer
 from app.challenges.tables import Challenge
 from app.notifications.outbox import notify_users
+from app.search.changes import record_search_change
 from app.submissions import policies
 from app.submissions.answers import answer_problem
 from app.submissions.services import SUMMARY_MAX_CHARS, closed_message, visible_submission
@@ -205,6 +206,7 @@ async def submit_submission(user: Viewer | None, submission_id: int, *, now: dat
             .where(Submission.id == submission_id)
             .run()
         )
+        await record_search_change("submission", submission_id, now=now)
         await send_receipt(submission_id, facts.challenge.id, receipt, number, content, user.id, now)
     return {
         "id": rows[0]["id"],

@@ -1,0 +1,430 @@
+"""Running a search: clean the words, query the index without its parser, re-check every hit, then page.
+
+The query-syntax parser is never used, so no input can be a syntax error. Every candidate is re-checked by
+its feature's `SearchSource.visible` before anything about it is shown or counted: results, facet counts,
+snippets and the "did you mean" suggestion only ever come from visible documents.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from markupsafe import Markup, escape
+from whoosh import highlight, query, sorting
+
+from app.search.analysis import english_term, text_query
+
+PAGE_SIZE = 20
+MAX_QUERY_LENGTH = 200
+# Normalizing a huge input costs time before it is cut: only this much of the raw text is looked at.
+MAX_RAW_LENGTH = 4 * MAX_QUERY_LENGTH
+MAX_TERMS_PER_FIELD = 64
+MAX_PAGE = 50
+# Visibility is re-checked for this many candidates at most; beyond it we ask for a narrower search.
+MAX_CANDIDATES = 1000
+# Fewer visible results than this and an English typo gets a "did you mean".
+FEW_RESULTS = 3
+SORTS = ("relevance", "date")
+FACET_NAMES = ("bureau", "status", "theme", "licence", "prefecture")
+MAX_FACET_VALUES = 20
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What the visitor asked for, already cleaned."""
+
+    text: str
+    kind: str | None = None
+    selected: Mapping[str, str] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    truncated: bool = False
+    # Something was typed (even if nothing of it is searchable).
+    asked: bool = False
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One visible result, ready to show (title and snippet are escaped HTML with <mark>s)."""
+
+    key: str
+    kind: str
+    url: str
+    title_ja: str
+    title_en: str
+    title_html: Markup
+    snippet_html: Markup
+    date: datetime | None
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """A facet value and how many visible results have it."""
+
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """A page of visible results, facet counts over visible results only, and a possible suggestion."""
+
+    request: SearchRequest
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 0
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str | None = None
+    # The search matched more candidates than are re-checked: the visitor should narrow it.
+    capped: bool = False
+    # The text had nothing searchable in it (only punctuation, symbols or emoji).
+    unsearchable: bool = False
+
+
+# (kind, keys) -> the keys among them the caller may see now.
+VisibleKeys = Callable[[str, Collection[str]], Awaitable[set[str]]]
+# (kind, keys) -> each key's current plain text, for snippets (the index does not store bodies).
+DocumentTexts = Callable[[str, Collection[str]], Awaitable[Mapping[str, str]]]
+
+
+def clean_text(raw: str | None) -> tuple[str, bool]:
+    """The searchable text (NFKC, no control characters, at most 200 characters) and whether it was cut."""
+    if not raw:
+        return "", False
+    text = unicodedata.normalize("NFKC", raw[:MAX_RAW_LENGTH])
+    # Category C: control, format (bidi overrides, zero-width), surrogates, private use, unassigned.
+    text = " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text).split())
+    truncated = len(raw) > MAX_RAW_LENGTH or len(text) > MAX_QUERY_LENGTH
+    text = text[:MAX_QUERY_LENGTH].strip()
+    if not any(ch.isalnum() for ch in text):
+        return "", truncated
+    return text, truncated
+
+
+def clean_value(raw: str | None, *, max_length: int = 100) -> str | None:
+    """A filter value from the query string, or None when empty or junk."""
+    if not raw or len(raw) > max_length:
+        return None
+    value = unicodedata.normalize("NFKC", raw).strip()
+    if not value or any(unicodedata.category(ch)[0] == "C" for ch in value):
+        return None
+    return value
+
+
+def clean_page(raw: str | int | None) -> int:
+    """A page number between 1 and MAX_PAGE; anything else is page 1."""
+    try:
+        page = int(str(raw).strip()) if raw is not None and len(str(raw)) < 8 else 1
+    except ValueError:
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+def field_terms(schema: Any, fieldname: str, text: str) -> list[str]:
+    """The terms the field's own analyzer (the indexing one) makes of `text`, in order, once each."""
+    if fieldname not in schema:
+        return []
+    terms: list[str] = []
+    for token in schema[fieldname].analyzer(text, mode="query"):
+        if token.text and token.text not in terms:
+            terms.append(token.text)
+    return terms[:MAX_TERMS_PER_FIELD]
+
+
+def build_query(text: str) -> Any | None:
+    """The index query for the visitor's words (built without a parser); None when nothing is searchable."""
+    found = text_query(text)
+    return None if found is query.NullQuery else found
+
+
+# The staff tag of administrators, who may see every application (policies decide per hit).
+EVERYTHING = "*"
+
+
+def access_filter(staff_tags: Iterable[str]) -> Any:
+    """Public documents, and staff documents whose coarse tag the caller holds (the source decides after).
+
+    The tag "*" (administrators) filters nothing: every candidate still goes through the sources' `visible`.
+    """
+    if EVERYTHING in staff_tags:
+        return None
+    tags = ["public", *sorted(set(staff_tags) - {"public"})]
+    return query.Or([query.Term("access", tag) for tag in tags])
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A document the index matched, before the visibility re-check."""
+
+    docnum: int
+    key: str
+    kind: str
+
+
+def find_candidates(searcher: Any, found: Any, allow: Any, sort: str) -> tuple[list[Candidate], bool]:
+    """The first MAX_CANDIDATES matches in display order, and whether there were more."""
+    options: dict[str, Any] = {"filter": allow, "limit": MAX_CANDIDATES}
+    if sort == "date":
+        options.update(sortedby="date", reverse=True)
+    results = searcher.search(found, **options)
+    candidates = [Candidate(hit.docnum, str(hit["key"]), str(hit["kind"])) for hit in results]
+    return candidates, len(results) > len(candidates)
+
+
+async def visible_candidates(candidates: Sequence[Candidate], visible: VisibleKeys) -> list[Candidate]:
+    """The candidates the caller may see now, asking each kind's source once."""
+    by_kind: dict[str, set[str]] = {}
+    for candidate in candidates:
+        by_kind.setdefault(candidate.kind, set()).add(candidate.key)
+    allowed: set[str] = set()
+    for kind, keys in by_kind.items():
+        # A source answering with keys it was not asked about is not trusted with them.
+        allowed |= await visible(kind, keys) & keys
+    return [candidate for candidate in candidates if candidate.key in allowed]
+
+
+def matching_selection(searcher: Any, selected: Mapping[str, str]) -> dict[str, set[int]]:
+    """For each selected facet (and `kind`), the documents having the selected value."""
+    return {
+        name: set(searcher.docs_for_query(query.Term(name, value)))
+        for name, value in selected.items()
+        if name in searcher.schema
+    }
+
+
+def facet_counts(
+    searcher: Any,
+    found: Any,
+    visible_docs: set[int],
+    selection: Mapping[str, set[int]],
+    selected: Mapping[str, str],
+) -> dict[str, list[FacetValue]]:
+    """Counts of each facet over the visible results that match the other selected facets."""
+    facets: dict[str, list[FacetValue]] = {}
+    for name in ("kind", *FACET_NAMES):
+        if name not in searcher.schema:
+            continue
+        docs = set(visible_docs)
+        for other, matching in selection.items():
+            if other != name:
+                docs &= matching
+        counts: dict[str, int] = {}
+        if docs:
+            grouped = searcher.search(
+                found,
+                filter=docs,
+                limit=1,
+                groupedby=sorting.FieldFacet(name, allow_overlap=True),
+                maptype=sorting.Count,
+            )
+            counts = {str(value): int(count) for value, count in grouped.groups(name).items() if value}
+        chosen = selected.get(name)
+        if chosen and chosen not in counts:
+            counts[chosen] = 0  # the visitor can still see and remove their own filter
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
+        facets[name] = [FacetValue(value, count, value == chosen) for value, count in ordered]
+    return facets
+
+
+def formatter() -> highlight.HtmlFormatter:
+    """Matched terms in <mark>; whoosh escapes the text around and inside them."""
+    return highlight.HtmlFormatter(tagname="mark", classname="search-hit", termclass="term", between=" … ")
+
+
+def marked(schema: Any, fieldname: str, text: str, terms: Collection[str], fragmenter: Any) -> Markup:
+    """`text` with the terms of `fieldname` marked, or empty when none of them occurs."""
+    if not text or not terms or fieldname not in schema:
+        return Markup("")
+    html = highlight.highlight(text, terms, schema[fieldname].analyzer, fragmenter, formatter(), top=2)
+    return Markup(html)  # noqa: S704 (HtmlFormatter escaped every character of the document's text)
+
+
+def render_hit(searcher: Any, docnum: int, text: str, bodies: Mapping[str, str], locale: str) -> SearchHit:
+    """A visible document as a result: marked title, marked snippet (or the start of the text)."""
+    schema = searcher.schema
+    stored = searcher.stored_fields(docnum)
+    title_ja, title_en = str(stored.get("title_ja") or ""), str(stored.get("title_en") or "")
+    title = (title_en or title_ja) if locale == "en" else (title_ja or title_en)
+    title_terms = field_terms(schema, "title", text)
+    title_html = marked(schema, "title", title, title_terms, highlight.WholeFragmenter())
+    key = str(stored["key"])
+    summary = "\n".join(filter(None, (stored.get("summary_ja"), stored.get("summary_en"))))
+    body = bodies.get(key) or summary
+    snippet = Markup("")
+    for fieldname in ("text", "text_bigram"):
+        snippet = marked(
+            schema,
+            fieldname,
+            body,
+            field_terms(schema, fieldname, text),
+            highlight.ContextFragmenter(maxchars=160, surround=40),
+        )
+        if snippet:
+            break
+    date = stored.get("date")
+    return SearchHit(
+        key=key,
+        kind=str(stored["kind"]),
+        url=str(stored.get("url") or ""),
+        title_ja=title_ja,
+        title_en=title_en,
+        title_html=title_html or escape(title),
+        snippet_html=snippet or escape(body[:160]),
+        # The index keeps dates as naive UTC.
+        date=date.replace(tzinfo=UTC) if isinstance(date, datetime) and date.tzinfo is None else date,
+    )
+
+
+def render_hits(
+    searcher: Any, docnums: Sequence[int], text: str, bodies: Mapping[str, str], locale: str
+) -> list[SearchHit]:
+    """The results of one page."""
+    return [render_hit(searcher, docnum, text, bodies, locale) for docnum in docnums]
+
+
+async def texts_of(window: Sequence[Candidate], texts: DocumentTexts | None) -> dict[str, str]:
+    """The current texts of the visible results of one page (one call per kind)."""
+    bodies: dict[str, str] = {}
+    if texts is None:
+        return bodies
+    by_kind: dict[str, set[str]] = {}
+    for candidate in window:
+        by_kind.setdefault(candidate.kind, set()).add(candidate.key)
+    for kind, keys in by_kind.items():
+        bodies.update({key: body for key, body in (await texts(kind, keys)).items() if key in keys})
+    return bodies
+
+
+def english_words(text: str) -> list[str]:
+    """The Latin-letter words of the text, where a spelling suggestion makes sense."""
+    words = "".join(ch if ch.isascii() and ch.isalpha() else " " for ch in text).split()
+    # Long words and long lists cost edits without any chance of a useful suggestion.
+    return [word for word in words if 3 <= len(word) <= 30][:8]
+
+
+# The English words of these fields are what a suggestion can be made of (titles hold many names).
+SPELLING_FIELDS = ("title", "text")
+
+
+def spelling_candidate(searcher: Any, text: str) -> str | None:
+    """The text with each unknown English word replaced by the closest indexed word, or None if unchanged."""
+    schema = searcher.schema
+    fields = [name for name in SPELLING_FIELDS if name in schema]
+    if not fields:
+        return None
+    reader = searcher.reader()
+    suggestion = text
+    for word in english_words(text):
+        terms = field_terms(schema, fields[0], word)
+        if len(terms) != 1 or any((name, terms[0]) in reader for name in fields):
+            continue
+        better = nearest_word(searcher, fields, word.lower())
+        if better is not None:
+            suggestion = suggestion.replace(word, better, 1)
+    return suggestion if suggestion != text else None
+
+
+def one_edit_away(word: str) -> set[str]:
+    """Every word one deletion, transposition, replacement or insertion away from `word`."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(left + right[1:] for left, right in splits if right),
+        *(left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1),
+        *(left + letter + right[1:] for left, right in splits if right for letter in LETTERS),
+        *(left + letter + right for left, right in splits for letter in LETTERS),
+    }
+
+
+def nearest_word(searcher: Any, fields: Sequence[str], word: str) -> str | None:
+    """A real word close to `word` whose stem is in the index (the index holds stems, not words)."""
+    reader = searcher.reader()
+    # Stems ("challeng") cannot be shown, so candidate words are generated and stemmed instead.
+    known = [
+        (sum(reader.doc_frequency(name, stem) for name in fields), candidate)
+        for candidate in one_edit_away(word)
+        if (stem := english_term(candidate)) and any((name, stem) in reader for name in fields)
+    ]
+    if known:
+        return max(known)[1]
+    # Two edits away: only stems that are words themselves ("budget") can be shown as they are.
+    for name in fields:
+        for stem in searcher.corrector(name).suggest(english_term(word), limit=5, maxdist=2):
+            if english_term(stem) == stem:
+                return str(stem)
+    return None
+
+
+async def in_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run blocking index work off the event loop."""
+    return await anyio.to_thread.run_sync(function, *args)
+
+
+async def run_search(
+    index: Any,
+    request: SearchRequest,
+    *,
+    staff_tags: Iterable[str],
+    visible: VisibleKeys,
+    texts: DocumentTexts | None = None,
+    locale: str = "ja",
+    suggest: bool = True,
+) -> SearchOutcome:
+    """Search, re-check every candidate with `visible`, count facets and page over the visible ones."""
+    found = build_query(request.text) if request.text else None
+    if index is None or found is None:  # nothing indexed yet, or nothing searchable
+        return SearchOutcome(request=request, unsearchable=request.asked)
+    allow = access_filter(staff_tags)
+    searcher = await in_thread(index.searcher)
+    try:
+        candidates, capped = await in_thread(find_candidates, searcher, found, allow, request.sort)
+        kept = await visible_candidates(candidates, visible)
+        selected = dict(request.selected)
+        if request.kind:
+            selected["kind"] = request.kind
+        selection = await in_thread(matching_selection, searcher, selected)
+        visible_docs = {candidate.docnum for candidate in kept}
+        facets = await in_thread(facet_counts, searcher, found, visible_docs, selection, selected)
+        shown = [c for c in kept if all(c.docnum in docs for docs in selection.values())]
+        pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
+        page = min(request.page, max(pages, 1))
+        window = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        bodies = await texts_of(window, texts)
+        docnums = [candidate.docnum for candidate in window]
+        hits = await in_thread(render_hits, searcher, docnums, request.text, bodies, locale)
+        suggestion = None
+        if suggest and len(shown) < FEW_RESULTS:
+            suggestion = await in_thread(spelling_candidate, searcher, request.text)
+    finally:
+        searcher.close()
+    if suggestion is not None:
+        # Words come from every document in the index: suggest only what finds something the caller may see.
+        retry = await run_search(
+            index,
+            SearchRequest(text=suggestion, kind=request.kind, selected=request.selected, asked=True),
+            staff_tags=staff_tags,
+            visible=visible,
+            locale=locale,
+            suggest=False,
+        )
+        if retry.total <= len(shown):
+            suggestion = None
+    return SearchOutcome(
+        request=request,
+        hits=hits,
+        total=len(shown),
+        page=page,
+        pages=pages,
+        facets=facets,
+        suggestion=suggestion,
+        capped=capped,
+    )

@@ -1,0 +1,194 @@
+"""Index 100,000 synthetic ja/en documents with the search schema and time indexing and queries."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from whoosh import index
+from whoosh.fields import ID, Schema
+
+from app.search.analysis import bigram_query, morphological_query, schema_fields, text_query
+
+# Per theme: Japanese nouns (with okurigana and katakana variants on purpose) and English counterparts.
+THEMES: dict[str, tuple[list[str], list[str]]] = {
+    "防災": (
+        ["防災訓練", "避難所", "ハザードマップ", "災害備蓄", "地域防災計画", "避難経路", "防災無線"],
+        ["disaster drills", "evacuation shelters", "hazard maps", "emergency supplies", "flood warnings"],
+    ),
+    "子育て支援": (
+        ["子育て支援策", "待機児童", "保育所", "子ども食堂", "こども医療費", "一時預かり", "育児相談"],
+        ["childcare support", "daycare slots", "working parents", "school lunches", "parenting advice"],
+    ),
+    "交通": (
+        ["デマンド交通", "路線バス", "シェアサイクル", "公共交通空白地域", "バス停", "渋滞対策"],
+        ["on-demand buses", "traffic congestion", "bike sharing", "bus timetables", "road sensors"],
+    ),
+    "DX": (
+        [
+            "DX推進",
+            "API設計",
+            "サーバー更新",
+            "クラウドサーバ移行",
+            "コンピューター",
+            "コンピュータ",
+            "申込み",
+        ],
+        ["digital transformation", "API design", "server migration", "cloud computing", "open data"],
+    ),
+    "観光": (
+        ["観光客", "多言語案内", "人流分析", "観光ルート", "宿泊施設", "ウェブサイト", "ウエブサイト"],
+        ["tourism analytics", "visitor numbers", "multilingual signs", "hotel bookings", "city tours"],
+    ),
+    "医療": (
+        ["救急医療", "オンライン診療", "搬送時間", "健康診断", "高齢者の見守り", "ユーザー登録"],
+        ["emergency medicine", "telemedicine", "ambulance dispatch", "health checks", "elderly care"],
+    ),
+    "環境": (
+        ["温室効果ガス", "太陽光パネル", "ごみ収集", "ゴミ分別", "再生可能エネルギー", "引っ越し", "引越し"],
+        ["greenhouse gas", "solar panels", "waste sorting", "recycling rates", "renewable energy"],
+    ),
+}
+JA_TEMPLATES = [
+    "{a}と{b}に関する課題です。令和{n}年度に{c}の改善を進め、問合せは担当課へ。",
+    "{a}の実証実験を{n}か所で行いました。{b}と{c}の連携が今後の課題です。",
+    "Q. {a}は申し込みできますか。A. はい、{b}の窓口で{n}月から受け付けます。",
+    "{a}を活用した{b}の提案を募集します。予算は{n}００万円、{c}も対象です。",
+]
+EN_TEMPLATES = [
+    "Challenge {n}: improving {a} and {b} for residents, with a pilot on {c}.",
+    "Output report: our team shipped {a} tooling; {b} results are published as open data ({n} files).",
+]
+MIXED_TEMPLATE = "{a}のために{e}を導入し、{b}と{c}を改善（{n}件）。"
+
+QUERIES = [
+    "防災", "防災訓練", "避難所", "ハザードマップ", "子育て支援", "待機児童", "子ども", "こども医療費",
+    "デマンド交通", "公共交通", "シェアサイクル", "バス停", "DX推進", "API設計", "サーバー", "サーバ",
+    "コンピュータ", "コンピューター", "申し込み", "申込", "観光客", "人流分析", "ウェブサイト", "救急医療",
+    "オンライン診療", "ユーザ", "温室効果ガス", "太陽光", "ごみ", "ゴミ分別", "引越し", "引っ越し",
+    "問い合わせ", "令和６年度", "2024年度", "disaster drill", "childcare", "traffic congestion",
+    "server migration", "tourism", "telemedicine", "solar panel", "recycling", "open data", "API",
+    "DX API設計", "子育て childcare", "見守り", "再生可能エネルギー", "渋滞対策",
+]  # fmt: skip
+
+
+def documents(count: int, seed: int = 7) -> Iterator[tuple[str, str, str]]:
+    """Yield (id, title, body): 60% Japanese, 25% English, 15% mixed, from the theme vocabularies."""
+    rng = random.Random(seed)  # noqa: S311  # synthetic data, not security
+    themes = list(THEMES.values())
+    for number in range(count):
+        ja, en = rng.choice(themes)
+        other_ja, other_en = rng.choice(themes)
+        roll = rng.random()
+        n = rng.randint(1, 12)
+        if roll < 0.6:
+            a, b, c = [*rng.sample(ja, 2), rng.choice(other_ja)]
+            title = f"{a}の{rng.choice(['改善', '課題', '成果', '提案'])}"
+            body = " ".join(rng.choice(JA_TEMPLATES).format(a=a, b=b, c=c, n=n) for _ in range(3))
+        elif roll < 0.85:
+            a, b, c = [*rng.sample(en, 2), rng.choice(other_en)]
+            title = f"{a.title()} pilot"
+            body = " ".join(rng.choice(EN_TEMPLATES).format(a=a, b=b, c=c, n=n) for _ in range(3))
+        else:
+            a, b, c = [*rng.sample(ja, 2), rng.choice(other_ja)]
+            title = f"{a} × {rng.choice(en)}"
+            body = MIXED_TEMPLATE.format(a=a, b=b, c=c, e=rng.choice(en), n=n) * 2
+        # Full-width digits in one document in five, as pasted from office documents.
+        if rng.random() < 0.2:
+            body = body.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        yield f"doc{number}", title, body
+
+
+def directory_size(path: Path) -> int:
+    """Return the total size in bytes of the files under ``path``."""
+    return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+
+
+def build(path: Path, count: int, procs: int) -> float:
+    """Index ``count`` documents into ``path`` and return the seconds it took."""
+    schema = Schema(doc_id=ID(stored=True, unique=True), **schema_fields())
+    ix = index.create_in(str(path), schema)
+    started = time.perf_counter()
+    options = {"procs": procs, "multisegment": True, "limitmb": 256} if procs > 1 else {"limitmb": 256}
+    writer = ix.writer(**options)
+    for doc_id, title, body in documents(count):
+        writer.add_document(doc_id=doc_id, title=title, text=body, text_bigram=f"{title}\n{body}")
+    writer.commit()
+    return time.perf_counter() - started
+
+
+def measure_queries(path: Path, strategy: str, rounds: int, limit: int) -> list[float]:
+    """Run every query ``rounds`` times and return the latencies in milliseconds."""
+    ix = index.open_dir(str(path))
+    latencies: list[float] = []
+    with ix.searcher() as searcher:
+        for _ in range(rounds):
+            for text in QUERIES:
+                started = time.perf_counter()
+                if strategy == "fallback":
+                    # The bigram field only when the morphological field finds nothing.
+                    results = searcher.search(morphological_query(text), limit=limit)
+                    if results.is_empty():
+                        results = searcher.search(bigram_query(text), limit=limit)
+                else:
+                    results = searcher.search(text_query(text), limit=limit)
+                [hit["doc_id"] for hit in results]
+                latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def run_queries(path: Path, rounds: int, limit: int) -> None:
+    """Print median and p95 latency of the fixed queries for each query strategy."""
+    for strategy in ("both", "fallback"):
+        measure_queries(path, strategy, 1, limit)  # warm the caches and the Sudachi dictionary
+        latencies = sorted(measure_queries(path, strategy, rounds, limit))
+        p95 = latencies[int(len(latencies) * 0.95) - 1]
+        print(
+            f"query {strategy}: {len(latencies)} runs of {len(QUERIES)} queries, limit {limit}: "
+            f"median {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms",
+            flush=True,
+        )
+
+
+def main() -> None:
+    """Build the index with each writer setting, then time the fixed queries on the last one."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--procs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--limit", type=int, default=10)
+    parser.add_argument("--keep", type=Path, help="keep the indexes in this new directory to re-run queries")
+    parser.add_argument("--reuse", type=Path, help="time queries on an index kept by --keep (no indexing)")
+    args = parser.parse_args()
+
+    if args.reuse is not None:
+        run_queries(args.reuse, args.rounds, args.limit)
+        return
+    root = Path(tempfile.mkdtemp(prefix="kyoso-search-bench-")) if args.keep is None else args.keep
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        path = root
+        for procs in args.procs:
+            path = root / f"procs{procs}"
+            path.mkdir()
+            seconds = build(path, args.documents, procs)
+            size = directory_size(path) / 1_000_000
+            print(
+                f"index procs={procs}: {args.documents} docs in {seconds:.1f} s "
+                f"({seconds / args.documents * 1000:.2f} s per 1,000), {size:.1f} MB on disk",
+                flush=True,
+            )
+        run_queries(path, args.rounds, args.limit)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
