@@ -33,7 +33,7 @@ from app.challenges.feeds import CONTROLLERS as FEED_CONTROLLERS
 from app.challenges.routes import CONTROLLERS as CHALLENGE_CONTROLLERS
 from app.database.registry import current_engine
 from app.database.sqlite import KyosoSQLiteEngine
-from app.jobs import SCHEDULED_JOBS
+from app.jobs import FREQUENT_JOBS, SCHEDULED_JOBS
 from app.judging import policies as judging_policies
 from app.judging.audit_routes import CONTROLLERS as AUDIT_CONTROLLERS
 from app.judging.results_routes import CONTROLLERS as RESULTS_CONTROLLERS
@@ -77,7 +77,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         purge = asyncio.create_task(purge_expired_sessions_forever(app.stores.get("sessions")))
         # Mail and scheduled jobs (closing at deadlines, reminders) run here unless a worker process does.
         worker = (
-            asyncio.create_task(run_worker(settings, SCHEDULED_JOBS)) if settings.worker_in_process else None
+            asyncio.create_task(run_worker(settings, SCHEDULED_JOBS, frequent_jobs=FREQUENT_JOBS))
+            if settings.worker_in_process
+            else None
         )
         try:
             yield

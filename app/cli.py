@@ -151,7 +151,7 @@ async def worker(_: argparse.Namespace) -> int:
     """Send queued mail and run scheduled jobs until stopped (instead of the web process doing it)."""
     from piccolo.engine.postgres import PostgresEngine
 
-    from app.jobs import SCHEDULED_JOBS
+    from app.jobs import FREQUENT_JOBS, SCHEDULED_JOBS
     from app.notifications.worker import run_worker
     from app.settings import Settings
 
@@ -160,7 +160,7 @@ async def worker(_: argparse.Namespace) -> int:
         await engine.start_connection_pool(min_size=1, max_size=4)
     print("Worker started: delivering mail and running scheduled jobs (Ctrl-C stops).", flush=True)
     try:
-        await run_worker(Settings.from_env(), SCHEDULED_JOBS)
+        await run_worker(Settings.from_env(), SCHEDULED_JOBS, frequent_jobs=FREQUENT_JOBS)
     finally:
         if isinstance(engine, PostgresEngine):
             await engine.close_connection_pool()

@@ -14,5 +14,6 @@ SCHEDULED_JOBS: tuple[ScheduledJob, ...] = (
     remind_followers_of_deadlines,
     remind_unsubmitted_drafts,
     remind_judges,
-    apply_search_changes,
 )
+# Run on every pass of the worker (every couple of seconds): a change shows in search almost at once.
+FREQUENT_JOBS: tuple[ScheduledJob, ...] = (apply_search_changes,)

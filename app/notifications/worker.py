@@ -34,14 +34,20 @@ async def run_scheduled_jobs(jobs: Sequence[ScheduledJob], now: datetime) -> Non
 
 
 async def run_worker(
-    settings: Settings, jobs: Sequence[ScheduledJob], *, clock: Callable[[], datetime] = utcnow
+    settings: Settings,
+    jobs: Sequence[ScheduledJob],
+    *,
+    frequent_jobs: Sequence[ScheduledJob] = (),
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
-    """Deliver and schedule until cancelled."""
+    """Deliver and schedule until cancelled: `jobs` every minute, `frequent_jobs` every few seconds."""
     last_schedule = -SCHEDULE_EVERY_SECONDS
     while True:
         if time.monotonic() - last_schedule >= SCHEDULE_EVERY_SECONDS:
             last_schedule = time.monotonic()
             await run_scheduled_jobs(jobs, clock())
+        # Frequent jobs (applying search changes) run on every pass: at most POLL_SECONDS after a change.
+        await run_scheduled_jobs(frequent_jobs, clock())
         try:
             report = await deliver_due(settings, clock())
         except Exception:
