@@ -10,13 +10,10 @@ p95 and each page's ratio to /healthz in the same run.
 
 from __future__ import annotations
 
-import http.cookiejar
 import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,20 +26,8 @@ DETAIL_PATH = f"/challenges/bench-{RUN_ID}-00001"
 
 
 def session_cookie(base_url: str) -> str:
-    """Sign the demo official in through the real form and return the Cookie header value."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(base_url + "/signin", timeout=10).read()
-    token = next(cookie.value for cookie in jar if cookie.name == "kyoso_csrf")
-    form = urllib.parse.urlencode(
-        {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "_csrf_token": token, "next": "/account"}
-    ).encode()
-    # base_url is the http://127.0.0.1 server this script started.
-    opener.open(urllib.request.Request(base_url + "/signin", data=form), timeout=10).read()  # noqa: S310
-    cookies = {cookie.name: cookie.value for cookie in jar}
-    if "kyoso_session" not in cookies:
-        raise http_bench.BenchError("signing the demo official in failed")
-    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+    """Sign the demo official in and return the Cookie header value."""
+    return http_bench.signed_in_cookie(base_url, DEMO_EMAIL, DEMO_PASSWORD)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

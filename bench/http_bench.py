@@ -13,6 +13,7 @@ running instead (nothing is started, migrated or seeded). Standard library only.
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -356,3 +358,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def signed_in_cookie(base_url: str, email: str, password: str) -> str:
+    """Sign `email` in through the real form and return the Cookie header value of the session."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(base_url + "/signin", timeout=10).read()
+    token = next(cookie.value for cookie in jar if cookie.name == "kyoso_csrf")
+    form = urllib.parse.urlencode(
+        {"email": email, "password": password, "_csrf_token": token, "next": "/account"}
+    ).encode()
+    # base_url is the http://127.0.0.1 server the bench started.
+    opener.open(urllib.request.Request(base_url + "/signin", data=form), timeout=10).read()  # noqa: S310
+    cookies = {cookie.name: cookie.value for cookie in jar}
+    if "kyoso_session" not in cookies:
+        raise BenchError(f"signing {email} in failed")
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())

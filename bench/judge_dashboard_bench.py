@@ -11,14 +11,11 @@ signs the judge in through the real form and runs wrk on /healthz and /judging. 
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -112,20 +109,8 @@ async def seed() -> None:
 
 
 def session_cookie(base_url: str) -> str:
-    """Sign the judge in through the real form and return the Cookie header value."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(base_url + "/signin", timeout=10).read()
-    token = next(cookie.value for cookie in jar if cookie.name == "kyoso_csrf")
-    form = urllib.parse.urlencode(
-        {"email": JUDGE_EMAIL, "password": JUDGE_PASSWORD, "_csrf_token": token, "next": "/account"}
-    ).encode()
-    # base_url is the http://127.0.0.1 server this script started.
-    opener.open(urllib.request.Request(base_url + "/signin", data=form), timeout=10).read()  # noqa: S310
-    cookies = {cookie.name: cookie.value for cookie in jar}
-    if "kyoso_session" not in cookies:
-        raise http_bench.BenchError("signing the bench judge in failed")
-    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+    """Sign the bench judge in and return the Cookie header value."""
+    return http_bench.signed_in_cookie(base_url, JUDGE_EMAIL, JUDGE_PASSWORD)
 
 
 @contextmanager
