@@ -106,7 +106,7 @@ async def page(
         timezone_id="Asia/Tokyo",
         viewport={"width": 1280, "height": 800},
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)  # CI shares two cores with the server
     await context.add_init_script(CSP_RECORDER)
     tab = await context.new_page()
 

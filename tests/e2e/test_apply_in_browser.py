@@ -79,7 +79,7 @@ async def sign_in(page: Page, person: Person, next_path: str) -> None:
     await page.get_by_label("パスワード").fill(person.password)
     await page.get_by_role("button", name="ログイン").click()
     # /signin?next=<path> also ends with the path: wait for the path itself and the form to be gone.
-    await page.wait_for_url(lambda url: urlsplit(url).path == next_path)
+    await page.wait_for_url(lambda url: urlsplit(url).path == next_path, timeout=30_000)  # argon2 under load
     await expect(page.locator("#signin-form")).to_have_count(0)
 
 

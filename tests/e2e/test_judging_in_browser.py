@@ -230,7 +230,7 @@ async def sign_in(page: Page, person: Person, next_path: str) -> None:
     await form.locator("#field-password").fill(person.password)
     await form.locator('button[type="submit"]').click()
     # On the path itself: the sign-in page's own URL ends with `?next=<path>` too.
-    await page.wait_for_url(lambda url: urlsplit(url).path == next_path)
+    await page.wait_for_url(lambda url: urlsplit(url).path == next_path, timeout=30_000)  # argon2 under load
     await expect(page.locator("#signin-form")).to_have_count(0)
 
 
