@@ -43,6 +43,8 @@ class Settings:
     stripe_api_base: str | None = None
     oidc_providers: tuple[OIDCProvider, ...] = field(default_factory=tuple)
     debug: bool = False
+    # Sign-in attempts per client address per 5 minutes (browser tests drive many people from one address).
+    sign_in_attempts: int = 10
     # Forms are small; uploads (a later feature) set their own limit per route.
     max_body_bytes: int = 1_000_000
 
@@ -76,6 +78,7 @@ class Settings:
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
             oidc_providers=parse_oidc_providers(env),
             debug=env.get("DEBUG", "").lower() in {"1", "true", "yes"},
+            sign_in_attempts=int(env.get("SIGN_IN_ATTEMPTS") or 10),
         )
 
 

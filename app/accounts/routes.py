@@ -26,7 +26,7 @@ from app.web.i18n import gettext as _
 from app.web.ratelimit import RateLimit
 from app.web.sessions import rotate_session_id
 
-SIGN_IN_LIMIT = RateLimit(action="sign-in", attempts=10, window_seconds=300)
+SIGN_IN_WINDOW_SECONDS = 300
 SIGN_UP_LIMIT = RateLimit(action="sign-up", attempts=5, window_seconds=3600)
 
 Req = Request[Any, Any, Any]
@@ -91,9 +91,11 @@ class SessionController(Controller):
         return form_page(request, "accounts/signin.html", {"next": safe_next_path(next_path, "/account")}, {})
 
     @post("/signin", status_code=HTTP_200_OK)
-    async def signin(self, request: Req) -> Template | Response[Any]:
+    async def signin(self, request: Req, settings: NamedDependency[Settings]) -> Template | Response[Any]:
         """Check the password; the same message for an unknown email and a wrong password."""
-        await SIGN_IN_LIMIT.check(request.app.stores.get("rate_limit"), request)
+        attempts = settings.sign_in_attempts
+        limit = RateLimit(action="sign-in", attempts=attempts, window_seconds=SIGN_IN_WINDOW_SECONDS)
+        await limit.check(request.app.stores.get("rate_limit"), request)
         values = await form_values(request)
         user_id = await services.authenticate(values.get("email", ""), values.get("password", ""))
         if user_id is None:
