@@ -12,6 +12,7 @@ from datetime import datetime
 from app.accounts.policies import can_act_for_bureau
 from app.accounts.viewer import Viewer
 from app.challenges.lifecycle import ChallengeFacts, Status
+from app.submissions.policies import is_applicant
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,12 @@ def can_propose_results(user: Viewer | None, challenge: ChallengeFacts) -> bool:
 def can_approve_results(user: Viewer | None, challenge: ChallengeFacts, proposed_by: int) -> bool:
     """Two-person rule: another official of the bureau, or an admin, never the proposer."""
     return user is not None and user.id != proposed_by and can_propose_results(user, challenge)
+
+
+def can_see_pitch_slot(user: Viewer | None, challenge: ChallengeFacts | None, organization_id: int) -> bool:
+    """A finalist's pitch slot (and its calendar file): the applying organization's members and the bureau."""
+    official = challenge is not None and can_manage_judging(user, challenge)
+    return official or is_applicant(user, organization_id)
 
 
 def can_view_audit_trail(user: Viewer | None) -> bool:

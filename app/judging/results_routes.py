@@ -21,7 +21,12 @@ from app.challenges.services import load_facts
 from app.clock import utcnow
 from app.judging import feedback, pitch, results, results_publication, score_exports
 from app.judging.facts import round_with_challenge
-from app.judging.policies import can_approve_results, can_manage_judging, can_propose_results
+from app.judging.policies import (
+    can_approve_results,
+    can_manage_judging,
+    can_propose_results,
+    can_see_pitch_slot,
+)
 from app.judging.tables import Round
 from app.settings import Settings
 from app.submissions.policies import is_applicant
@@ -368,8 +373,7 @@ class PitchInvitationController(Controller):
         if slot is None:
             raise NotFoundException
         facts = await load_facts(slot["challenge_id"])
-        official = facts is not None and can_manage_judging(user, facts)
-        if not official and not is_applicant(user, slot["organization"]):
+        if not can_see_pitch_slot(user, facts, slot["organization"]):
             raise NotFoundException
         response = ics_response(pitch.slot_calendar(slot, settings.base_url, utcnow()))
         response.headers.update(attachment(f"pitch-{slot['id']}.ics"))
