@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
@@ -81,6 +82,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if settings.worker_in_process
             else None
         )
+        # Everything loaded so far (modules, templates, dictionaries) lives as long as the process: moving it
+        # out of the collector's sight keeps full collections short, and they were a visible share of p95.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

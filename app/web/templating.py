@@ -19,6 +19,7 @@ from app.settings import PROJECT_ROOT
 from app.web import i18n
 from app.web.flash import flash_messages
 from app.web.jst import TOKYO
+from app.web.site_header import site_header
 from app.web.wareki import format_wareki
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -152,6 +153,7 @@ def build_environment() -> Environment:
         can=can,
         localized=localized,
         viewer=viewer,
+        site_header=site_header,
         flash_messages=flash_messages,
         current_locale=i18n.current_locale.get,
         locales=i18n.LOCALES,
