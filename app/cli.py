@@ -176,6 +176,44 @@ async def reindex(_: argparse.Namespace) -> int:
     return 0
 
 
+async def backup(args: argparse.Namespace) -> int:
+    """Back up the database and uploaded files into a new folder (see app/database/backup.py)."""
+    from pathlib import Path
+
+    from app.database.backup import BackupError, create_backup
+    from app.settings import Settings
+
+    settings = Settings.from_env()
+    now = utcnow()
+    target = Path(args.to) if args.to else settings.data_dir / "backups" / now.strftime("%Y%m%dT%H%M%SZ")
+    try:
+        manifest = await create_backup(settings, target, now)
+    except BackupError as error:
+        print(f"Backup failed: {error}", file=sys.stderr)
+        return 1
+    rows = sum(manifest.tables.values())
+    print(f"Backup written to {target}: {rows} rows, audit trail head #{manifest.audit_sequence}.")
+    return 0
+
+
+async def restore(args: argparse.Namespace) -> int:
+    """Replace the database and uploaded files with a backup, then check them against its manifest."""
+    from pathlib import Path
+
+    from app.database.backup import BackupError, restore_backup
+    from app.settings import Settings
+
+    try:
+        manifest = await restore_backup(Settings.from_env(), Path(args.source))
+    except BackupError as error:
+        print(f"Restore failed: {error}", file=sys.stderr)
+        return 1
+    rows = sum(manifest.tables.values())
+    print(f"Restored the backup of {manifest.created_at}: {rows} rows match, audit trail head matches.")
+    print("Rebuild the search index before starting the app: python -m app reindex")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "migrate": migrate,
     "create-user": create_user,
@@ -184,6 +222,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "worker": worker,
     "verify-audit": verify_audit,
     "reindex": reindex,
+    "backup": backup,
+    "restore": restore,
 }
 
 
@@ -204,6 +244,10 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="deliver queued mail and run scheduled jobs until stopped")
     commands.add_parser("verify-audit", help="verify the hash chain of the audit trail")
     commands.add_parser("reindex", help="rebuild the search index from the database")
+    saving = commands.add_parser("backup", help="back up the database and uploaded files")
+    saving.add_argument("--to", help="a new folder for the backup (default: DATA_DIR/backups/<UTC time>)")
+    loading = commands.add_parser("restore", help="restore a backup (stop the app first)")
+    loading.add_argument("source", help="the backup folder")
     return root
 
 
