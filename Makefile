@@ -60,9 +60,10 @@ chromium: ## Install Debian's Chromium and a Japanese font for browser tests (wh
 	  (apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null); \
 	else echo "Chromium is missing: install it (apt-get install $(BROWSER_PACKAGES)) for the browser tests."; fi
 
-lint: $(VENV)/.dev ## ruff check and ruff format --check
+lint: $(VENV)/.dev ## ruff check, ruff format --check, and bandit (no high-severity finding in app/)
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
+	$(BIN)/bandit --quiet --recursive app --severity-level high
 
 typecheck: $(VENV)/.dev ## mypy --strict on app/
 	$(BIN)/mypy --strict app
