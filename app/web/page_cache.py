@@ -58,7 +58,7 @@ class AnonymousPageCacheMiddleware:
         self,
         app: ASGIApp,
         prefixes: tuple[str, ...] = ("/challenges", "/catalog"),
-        exact: frozenset[str] = frozenset({"/"}),
+        exact: frozenset[str] = frozenset({"/", "/accessibility"}),
     ) -> None:
         self.app = app
         self.prefixes = prefixes

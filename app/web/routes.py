@@ -1,7 +1,10 @@
-"""Site-wide routes: the home page, the language switch, health and readiness checks."""
+"""Site-wide routes: the home page, the accessibility policy, the language switch, health and readiness."""
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -18,6 +21,19 @@ from app.web.page_cache import cached_response, render_and_cache
 ONE_YEAR = 60 * 60 * 24 * 365
 
 
+ACCESSIBILITY_RESULTS = Path(__file__).parent / "data" / "accessibility-results.json"
+
+
+@lru_cache(maxsize=1)
+def accessibility_results() -> dict[str, Any] | None:
+    """The totals the browser accessibility test recorded (tests/e2e/test_accessibility.py)."""
+    try:
+        results: dict[str, Any] = json.loads(ACCESSIBILITY_RESULTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return results
+
+
 class SiteController(Controller):
     """Pages that belong to no feature."""
 
@@ -27,6 +43,13 @@ class SiteController(Controller):
         if cached := await cached_response(request):
             return cached
         return await render_and_cache(request, "home.html", {})
+
+    @get("/accessibility", name="accessibility")
+    async def accessibility(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The アクセシビリティ方針: target level, scope, exceptions, and the last test's results."""
+        if cached := await cached_response(request):
+            return cached
+        return await render_and_cache(request, "accessibility.html", {"results": accessibility_results()})
 
     @get("/locale/{code:str}", name="switch_locale")
     async def switch_locale(
