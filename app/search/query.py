@@ -17,7 +17,7 @@ import anyio.to_thread
 from markupsafe import Markup, escape
 from whoosh import highlight, query, sorting
 
-from app.search.analysis import english_term, text_query
+from app.search.analysis import bigram_query, english_term, morphological_query
 
 PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 200
@@ -141,10 +141,14 @@ def field_terms(schema: Any, fieldname: str, text: str) -> list[str]:
     return terms[:MAX_TERMS_PER_FIELD]
 
 
-def build_query(text: str) -> Any | None:
-    """The index query for the visitor's words (built without a parser); None when nothing is searchable."""
-    found = text_query(text)
-    return None if found is query.NullQuery else found
+def build_queries(text: str) -> list[Any]:
+    """The index queries for the visitor's words, best first (no parser); empty when nothing is searchable.
+
+    The morphological query ranks as well as both fields OR-ed on the relevance set and costs about half
+    (app/search/analysis.py); the character-bigram query runs only when it finds nothing.
+    """
+    built = (morphological_query(text), bigram_query(text))
+    return [found for found in built if found is not query.NullQuery]
 
 
 # The staff tag of administrators, who may see every application (policies decide per hit).
@@ -380,13 +384,16 @@ async def run_search(
     suggest: bool = True,
 ) -> SearchOutcome:
     """Search, re-check every candidate with `visible`, count facets and page over the visible ones."""
-    found = build_query(request.text) if request.text else None
-    if index is None or found is None:  # nothing indexed yet, or nothing searchable
+    queries = build_queries(request.text) if request.text else []
+    if index is None or not queries:  # nothing indexed yet, or nothing searchable
         return SearchOutcome(request=request, unsearchable=request.asked)
     allow = access_filter(staff_tags)
     searcher = await in_thread(index.searcher)
     try:
-        candidates, capped = await in_thread(find_candidates, searcher, found, allow, request.sort)
+        for found in queries:
+            candidates, capped = await in_thread(find_candidates, searcher, found, allow, request.sort)
+            if candidates:
+                break
         kept = await visible_candidates(candidates, visible)
         selected = dict(request.selected)
         if request.kind:

@@ -72,6 +72,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A second server whose database holds the demo data (challenges in every phase, people, judges)."""
+    under_test = os.environ.get("DATABASE_URL_UNDER_TEST", "")
+    postgres_url = under_test if under_test.startswith("postgres") else None
+    if postgres_url:
+        require_peer("PostgreSQL", postgres_url)
+    with start_live_server(
+        tmp_path_factory.mktemp("demo-server"), on_postgres_url=postgres_url, seed_demo=True
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     """Debian's Chromium, headless, launched once for the run."""
     executable = require_chromium()

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
 from app.settings import PROJECT_ROOT
 from tests.e2e.conftest import ARTIFACTS_DIR
-from tests.support.live_server import LiveServer, start_live_server
-from tests.support.peers import require_peer
+from tests.support.live_server import LiveServer
 
 DEMO_PASSWORD = "kyoso-demo-2026"
 BLOCKING_IMPACTS = {"serious", "critical"}
@@ -50,19 +47,6 @@ class Finding:
     impact: str
     nodes: int
     help: str
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app with the demo data (challenges in every phase, catalogue, judges)."""
-    under_test = os.environ.get("DATABASE_URL_UNDER_TEST", "")
-    postgres_url = under_test if under_test.startswith("postgres") else None
-    if postgres_url:
-        require_peer("PostgreSQL", postgres_url)
-    with start_live_server(
-        tmp_path_factory.mktemp("a11y-server"), on_postgres_url=postgres_url, seed_demo=True
-    ) as server:
-        yield server
 
 
 async def first_link(page: Page, path: str, prefix: str) -> str:
