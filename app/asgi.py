@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
@@ -17,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from piccolo.engine.postgres import PostgresEngine
 
 from app.accounts import policies as account_policies
+from app.accounts.oidc_routes import CONTROLLERS as OIDC_CONTROLLERS
 from app.accounts.recovery_routes import CONTROLLERS as RECOVERY_CONTROLLERS
 from app.accounts.routes import CONTROLLERS as ACCOUNT_CONTROLLERS
 from app.accounts.viewer import ViewerMiddleware
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *SITE_CONTROLLERS,
             *ACCOUNT_CONTROLLERS,
+            *OIDC_CONTROLLERS,
             *RECOVERY_CONTROLLERS,
             *CHALLENGE_CONTROLLERS,
             AttachmentController,
@@ -124,6 +127,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
+        # Templates read the identity providers from here (the sign-in page's buttons).
+        state=State({"oidc_providers": settings.oidc_providers}),
         middleware=[
             DefineMiddleware(LocaleMiddleware),
             session_config(secure=settings.is_https).middleware,

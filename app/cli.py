@@ -108,10 +108,7 @@ async def check(_: argparse.Namespace) -> int:
     ):
         warnings.append(f"BASE_URL {settings.base_url} is not https: cookies will not be marked Secure.")
     for provider in settings.oidc_providers:
-        if not provider.issuer or not provider.client_id:
-            problems.append(
-                f"OIDC provider {provider.id!r} needs OIDC_{provider.id.upper()}_ISSUER and _CLIENT_ID."
-            )
+        problems.extend(provider.problems())
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         (settings.data_dir / ".write-test").write_text("ok")

@@ -12,6 +12,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 
 
+# Asymmetric signatures only: `none` and HS* (a shared secret a public JWKS cannot check) are never accepted.
+ID_TOKEN_ALGORITHMS = (
+    *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
+    *("ES256", "ES384", "ES512", "EdDSA"),
+)
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+FIRST_SIGN_IN_ROLES = ("member", "official", "judge")
+
+
 @dataclass(frozen=True)
 class OIDCProvider:
     """An OpenID Connect identity provider offered on the sign-in page."""
@@ -22,6 +31,45 @@ class OIDCProvider:
     client_secret: str = ""
     name_ja: str = ""
     name_en: str = ""
+    # client_secret_basic, client_secret_post, or private_key_jwt (signed with `private_key`, a PEM or JWK).
+    auth_method: str = "client_secret_basic"
+    private_key: str = ""
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    # What a first sign-in creates: member (a startup person, who then registers or joins a company),
+    # official (of `bureau`; staff providers only, and only for an allowed email domain) or judge.
+    role: str = "member"
+    staff: bool = False
+    bureau: str = ""
+    # Lower-cased email domains accepted from this provider; empty accepts any (not allowed for staff).
+    allowed_domains: tuple[str, ...] = ()
+    use_userinfo: bool = False
+    algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
+
+    def display_name(self, locale: str) -> str:
+        """The button label in `locale` (ja or en)."""
+        name = self.name_ja if locale == "ja" else self.name_en
+        return name or self.name_en or self.name_ja or self.id
+
+    def problems(self) -> list[str]:
+        """What is wrong with this configuration (empty when it can be used)."""
+        prefix = f"OIDC_{self.id.upper()}_"
+        found = []
+        if not self.issuer or not self.client_id:
+            found.append(f"OIDC provider {self.id!r} needs {prefix}ISSUER and {prefix}CLIENT_ID.")
+        if self.auth_method not in CLIENT_AUTH_METHODS:
+            found.append(f"{prefix}AUTH_METHOD must be one of {', '.join(CLIENT_AUTH_METHODS)}.")
+        if self.auth_method == "private_key_jwt" and not self.private_key:
+            found.append(f"{prefix}PRIVATE_KEY_FILE is needed for private_key_jwt.")
+        if self.role not in FIRST_SIGN_IN_ROLES:
+            found.append(f"{prefix}ROLE must be one of {', '.join(FIRST_SIGN_IN_ROLES)}.")
+        if self.role == "official" and not (self.staff and self.bureau and self.allowed_domains):
+            needed = f"{prefix}STAFF=1, {prefix}BUREAU and {prefix}ALLOWED_DOMAINS"
+            found.append(f"{prefix}ROLE=official needs {needed}.")
+        if "openid" not in self.scopes:
+            found.append(f"{prefix}SCOPES must include openid.")
+        if not self.algorithms or any(alg not in ID_TOKEN_ALGORITHMS for alg in self.algorithms):
+            found.append(f"{prefix}ALGORITHMS may only list {', '.join(ID_TOKEN_ALGORITHMS)}.")
+        return found
 
 
 @dataclass(frozen=True)
@@ -105,10 +153,11 @@ def stored_secret_key(data_dir: Path) -> str:
 
 
 def parse_oidc_providers(env: dict[str, str]) -> tuple[OIDCProvider, ...]:
-    """Providers named in OIDC_PROVIDERS=a,b with OIDC_A_ISSUER, OIDC_A_CLIENT_ID, ... per id."""
+    """Providers named in OIDC_PROVIDERS=a,b with OIDC_A_ISSUER, OIDC_A_CLIENT_ID, ... per id (see README)."""
     providers = []
     for provider_id in filter(None, (p.strip() for p in env.get("OIDC_PROVIDERS", "").split(","))):
         prefix = f"OIDC_{provider_id.upper()}_"
+        key_file = env.get(prefix + "PRIVATE_KEY_FILE", "")
         providers.append(
             OIDCProvider(
                 id=provider_id,
@@ -117,6 +166,25 @@ def parse_oidc_providers(env: dict[str, str]) -> tuple[OIDCProvider, ...]:
                 client_secret=env.get(prefix + "CLIENT_SECRET", ""),
                 name_ja=env.get(prefix + "NAME_JA", provider_id),
                 name_en=env.get(prefix + "NAME_EN", provider_id),
+                auth_method=env.get(prefix + "AUTH_METHOD", "")
+                or ("private_key_jwt" if key_file else "client_secret_basic"),
+                private_key=Path(key_file).read_text(encoding="utf-8") if key_file else "",
+                scopes=_words(env.get(prefix + "SCOPES", "")) or ("openid", "email", "profile"),
+                role=env.get(prefix + "ROLE", "member"),
+                staff=_flag(env.get(prefix + "STAFF", "")),
+                bureau=env.get(prefix + "BUREAU", ""),
+                allowed_domains=tuple(d.lower() for d in _words(env.get(prefix + "ALLOWED_DOMAINS", ""))),
+                use_userinfo=_flag(env.get(prefix + "USERINFO", "")),
+                algorithms=_words(env.get(prefix + "ALGORITHMS", "")) or ("RS256", "PS256", "ES256"),
             )
         )
     return tuple(providers)
+
+
+def _words(value: str) -> tuple[str, ...]:
+    """Items of a list written with commas and/or spaces."""
+    return tuple(word for word in value.replace(",", " ").split() if word)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes"}

@@ -84,3 +84,22 @@ def test_check_reports_pending_migrations_then_passes(tmp_path: Path) -> None:
     after = kyoso("check", data_dir=tmp_path)
     assert after.returncode == 0, after.stdout
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_check_names_what_is_wrong_with_an_identity_provider(data_dir: Path) -> None:
+    """A staff provider without allowed domains, and HS256 offered as an algorithm: both named, exit 1."""
+    env = {
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'kyoso.sqlite3'}",
+        "OIDC_PROVIDERS": "city",
+        "OIDC_CITY_ISSUER": "https://id.city.example",
+        "OIDC_CITY_CLIENT_ID": "kyoso",
+        "OIDC_CITY_ROLE": "official",
+        "OIDC_CITY_ALGORITHMS": "RS256 HS256",
+    }
+
+    result = app_command("check", env=env)
+
+    assert result.returncode == 1
+    assert "OIDC_CITY_ROLE=official needs" in result.stdout
+    assert "OIDC_CITY_ALGORITHMS may only list" in result.stdout

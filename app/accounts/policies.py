@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.accounts.viewer import Viewer
+from app.settings import OIDCProvider
 
 
 def can_sign_up(user: Viewer | None) -> bool:
@@ -44,3 +45,33 @@ def can_act_for_bureau(user: Viewer | None, bureau_id: int) -> bool:
     if user is None:
         return False
     return bureau_id in user.official_bureau_ids or user.is_admin
+
+
+def can_link_identity(user: Viewer | None) -> bool:
+    """Any signed-in user may link an identity-provider account to their own account."""
+    return user is not None
+
+
+def can_unlink_identity(
+    user: Viewer | None, identity_owner_id: int, has_password: bool, identity_count: int
+) -> bool:
+    """Only the owner unlinks, and never the last way to sign in (no password and one identity)."""
+    if user is None or user.id != identity_owner_id:
+        return False
+    return has_password or identity_count > 1
+
+
+def email_domain_allowed(provider: OIDCProvider, email: str) -> bool:
+    """A provider's allowed domains bound who may sign up through it; a staff provider must list them."""
+    domain = email.rpartition("@")[2].lower()
+    if not domain or "@" not in email:
+        return False
+    if not provider.allowed_domains:
+        return not provider.staff
+    return domain in provider.allowed_domains
+
+
+def first_sign_in_role(provider: OIDCProvider, email: str) -> str:
+    """The role a new account gets: official or judge only from a staff provider for an allowed domain."""
+    staff_role = provider.role in {"official", "judge"} and provider.staff and provider.allowed_domains
+    return provider.role if staff_role and email_domain_allowed(provider, email) else "member"

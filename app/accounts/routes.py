@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_422_UNPROCESSABLE_ENTITY
 
 from app.accounts import policies, services
+from app.accounts.oidc_routes import provider_logout_page
 from app.accounts.tables import Bureau, Membership, Organization, StaffRole, User
 from app.accounts.viewer import SESSION_USER_KEY, Viewer, viewer_of
 from app.clock import utcnow
@@ -106,10 +107,11 @@ class SessionController(Controller):
         return redirect_after_post(request, safe_next_path(values.get("next"), "/account"))
 
     @post("/signout", status_code=HTTP_200_OK)
-    async def signout(self, request: Req) -> Response[Any]:
-        """End the session."""
+    async def signout(self, request: Req, settings: NamedDependency[Settings]) -> Response[Any]:
+        """End the session (and, after a provider sign-in, continue to the provider's logout)."""
+        provider_logout = await provider_logout_page(request, settings)
         request.clear_session()
-        return redirect_after_post(request, "/")
+        return provider_logout or redirect_after_post(request, "/")
 
 
 def start_session(request: Req, user_id: int) -> None:

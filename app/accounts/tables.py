@@ -1,4 +1,4 @@
-"""Tables of accounts: users, bureaus, staff roles, organizations, memberships, invitations."""
+"""Tables of accounts: users, identities, bureaus, staff roles, organizations, memberships, invitations."""
 
 from __future__ import annotations
 
@@ -82,3 +82,19 @@ class Invitation(Table):
     expires_at = Timestamptz()
     accepted_at = Timestamptz(null=True, default=None)
     accepted_by = ForeignKey(references=User, on_delete=KEEP, null=True)
+
+
+class Identity(Table):
+    """A person's account at an OpenID Connect provider (issuer + subject), linked to exactly one user."""
+
+    id = Serial(primary_key=True)
+    user = ForeignKey(references=User, on_delete=KEEP, null=False, index=True)
+    provider = Varchar(length=40, help_text="Provider id from the configuration (OIDC_PROVIDERS).")
+    issuer = Varchar(length=300, help_text="The provider's exact issuer URL (the ID token's iss).")
+    subject = Varchar(length=255, help_text="The provider's stable id of the person (sub).")
+    one_per_subject = Varchar(
+        length=64, unique=True, help_text="sha256 of issuer and subject: one user per identity."
+    )
+    email = Varchar(length=254, help_text="Email address the provider reported at the last sign-in.")
+    linked_at = Timestamptz(help_text="When the identity was linked (UTC).")
+    last_used_at = Timestamptz(null=True, default=None, help_text="Last sign-in with it (UTC).")

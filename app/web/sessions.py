@@ -50,7 +50,9 @@ class LeanSessionBackend(ServerSideSessionBackend):
         if scope_session is Empty or not scope_session:
             if incoming_id:
                 await self.delete(incoming_id, store=store)
-                expired = Cookie(value="", key=self.config.key, expires=0, **cookie_params)
+                # Max-Age wins over Expires: with the configured max_age a browser would keep an empty cookie.
+                gone = {**cookie_params, "max_age": 0, "expires": 0}
+                expired = Cookie(value="", key=self.config.key, **gone)
                 headers.add("Set-Cookie", expired.to_header(header=""))
             return
 

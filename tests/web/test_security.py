@@ -48,6 +48,7 @@ async def test_every_get_route_has_headers_signed_in(client: WebClient, app: Lit
         "{slot_file:str}": "1.ics",
         "{collaboration_id:int}": "1",
         "{adoption_id:int}": "1",
+        "{provider_id:str}": "x",
     }
     paths = set()
     for route in app.routes:
@@ -117,3 +118,17 @@ async def test_the_home_page_is_cached_for_visitors_only(client: WebClient) -> N
     signed_in = await client.get("/")
     assert "マイアカウント" in signed_in.text
     assert "アカウント登録" not in signed_in.text.split("</header>")[0]
+
+
+async def test_sign_out_deletes_the_session_cookie(client: WebClient) -> None:
+    """The deleting Set-Cookie has Max-Age=0 (a past Expires alone loses to the configured Max-Age)."""
+    person = await make_user("leaving@example.jp")
+    await client.sign_in(person.email, person.password)
+
+    response = await client.sign_out()
+
+    cookies = response.headers.get_list("set-cookie")
+    deletions = [value for value in cookies if value.startswith("kyoso_session=")]
+    assert deletions
+    assert all("Max-Age=0" in value for value in deletions)
+    assert "kyoso_session" not in client.http.cookies
