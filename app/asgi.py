@@ -45,6 +45,9 @@ from app.judging.setup_routes import CONTROLLERS as ROUND_SETUP_CONTROLLERS
 from app.notifications import policies as notification_policies
 from app.notifications.routes import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from app.notifications.worker import run_worker
+from app.payments import policies as payment_policies
+from app.payments.routes import CONTROLLERS as PAYMENT_CONTROLLERS
+from app.payments.webhook_routes import WEBHOOK_PATH
 from app.search.routes import CONTROLLERS as SEARCH_CONTROLLERS
 from app.settings import PROJECT_ROOT, Settings
 from app.submissions import policies as submission_policies
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     register_policies(policies_of(submission_policies))
     register_policies(policies_of(judging_policies))
     register_policies(policies_of(catalog_policies))
+    register_policies(policies_of(payment_policies))
     templates = template_config()
 
     @contextlib.asynccontextmanager
@@ -124,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *CATALOGUE_CONTROLLERS,
             *MUNICIPALITY_CONTROLLERS,
             *SEARCH_CONTROLLERS,
+            *PAYMENT_CONTROLLERS,
             create_static_files_router(path="/static", directories=[PROJECT_ROOT / "static"], name="static"),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
@@ -142,7 +147,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="lax",
             header_name="x-csrftoken",
             # Unsubscribe links are POSTed by mail clients (RFC 8058): the signed token is the authority.
-            exclude=["/healthz", "/readyz", "/static", "/notifications/unsubscribe/"],
+            # Stripe's webhook carries no cookie: its signature over the raw body is the authority.
+            exclude=["/healthz", "/readyz", "/static", "/notifications/unsubscribe/", WEBHOOK_PATH],
         ),
         stores=store_registry(settings),
         plugins=[HTMXPlugin()],

@@ -211,6 +211,13 @@ async def restore(args: argparse.Namespace) -> int:
     return 0
 
 
+async def reconcile_payments(args: argparse.Namespace) -> int:
+    """Compare local payments with Stripe, fix what can be fixed and report the rest."""
+    from app.payments.reconcile_command import reconcile_payments_command
+
+    return await reconcile_payments_command(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "migrate": migrate,
     "create-user": create_user,
@@ -221,6 +228,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "reindex": reindex,
     "backup": backup,
     "restore": restore,
+    "reconcile-payments": reconcile_payments,
 }
 
 
@@ -245,6 +253,7 @@ def parser() -> argparse.ArgumentParser:
     saving.add_argument("--to", help="a new folder for the backup (default: DATA_DIR/backups/<UTC time>)")
     loading = commands.add_parser("restore", help="restore a backup (stop the app first)")
     loading.add_argument("source", help="the backup folder")
+    commands.add_parser("reconcile-payments", help="compare payments with Stripe and fix what can be fixed")
     return root
 
 

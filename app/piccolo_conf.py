@@ -16,6 +16,7 @@ APP_REGISTRY = AppRegistry(
         "app.submissions.piccolo_app",
         "app.judging.piccolo_app",
         "app.catalog.piccolo_app",
+        "app.payments.piccolo_app",
         "app.search.piccolo_app",
     ]
 )

@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from app.accounts.viewer import Viewer
 from app.challenges.tables import Challenge
 from app.notifications.outbox import notify_users
+from app.payments.entry_fees import entry_fee_settled
 from app.search.changes import record_search_change
 from app.submissions import policies
 from app.submissions.answers import answer_problem
@@ -185,6 +186,10 @@ async def submit_submission(user: Viewer | None, submission_id: int, *, now: dat
         if receipt is None:
             receipt = receipt_number(facts.challenge.id, await next_receipt_sequence(facts.challenge.id), now)
         number = (latest["number"] if latest else 0) + 1
+        # With an unpaid entry fee the version is frozen but the application stays a draft until paid
+        # (the after-deadline rule is in app/payments/entry_fees.py).
+        fee_settled = await entry_fee_settled(submission_id, facts.challenge.id)
+        status = SubmissionStatus.SUBMITTED if fee_settled else SubmissionStatus.DRAFT
         rows = await SubmissionVersion.insert(
             SubmissionVersion(
                 submission=submission_id,
@@ -197,7 +202,7 @@ async def submit_submission(user: Viewer | None, submission_id: int, *, now: dat
         await (
             Submission.update(
                 {
-                    Submission.status: SubmissionStatus.SUBMITTED.value,
+                    Submission.status: status.value,
                     Submission.receipt_number: receipt,
                     Submission.submitted_at: now,
                     Submission.updated_at: now,

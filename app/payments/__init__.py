@@ -1,0 +1,1 @@
+"""Cashless payments with Stripe: pitch-day tickets, entry fees, sponsorship, webhooks, refunds."""
