@@ -213,29 +213,38 @@ def facet_counts(
     selection: Mapping[str, set[int]],
     selected: Mapping[str, str],
 ) -> dict[str, list[FacetValue]]:
-    """Counts of each facet over the visible results that match the other selected facets."""
-    facets: dict[str, list[FacetValue]] = {}
-    for name in ("kind", *FACET_NAMES):
-        if name not in searcher.schema:
-            continue
+    """Counts of each facet over the visible results that match the other selected facets.
+
+    Facets counted over the same documents share one search (without a selection: all of them).
+    """
+    names = [name for name in ("kind", *FACET_NAMES) if name in searcher.schema]
+    docs_of: dict[str, frozenset[int]] = {}
+    for name in names:
         docs = set(visible_docs)
         for other, matching in selection.items():
             if other != name:
                 docs &= matching
-        counts: dict[str, int] = {}
-        if docs:
-            grouped = searcher.search(
-                found,
-                filter=docs,
-                limit=1,
-                groupedby=sorting.FieldFacet(name, allow_overlap=True),
-                maptype=sorting.Count,
-            )
-            counts = {str(value): int(count) for value, count in grouped.groups(name).items() if value}
+        docs_of[name] = frozenset(docs)
+    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+    for shared in set(docs_of.values()):
+        group = [name for name in names if docs_of[name] == shared]
+        if not shared:
+            continue
+        grouped = searcher.search(
+            found,
+            filter=set(shared),
+            limit=1,
+            groupedby={name: sorting.FieldFacet(name, allow_overlap=True) for name in group},
+            maptype=sorting.Count,
+        )
+        for name in group:
+            counts[name] = {str(value): int(n) for value, n in grouped.groups(name).items() if value}
+    facets: dict[str, list[FacetValue]] = {}
+    for name in names:
         chosen = selected.get(name)
-        if chosen and chosen not in counts:
-            counts[chosen] = 0  # the visitor can still see and remove their own filter
-        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
+        if chosen and chosen not in counts[name]:
+            counts[name][chosen] = 0  # the visitor can still see and remove their own filter
+        ordered = sorted(counts[name].items(), key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
         facets[name] = [FacetValue(value, count, value == chosen) for value, count in ordered]
     return facets
 
@@ -253,6 +262,25 @@ def marked(schema: Any, fieldname: str, text: str, terms: Collection[str], fragm
     return Markup(html)  # noqa: S704 (HtmlFormatter escaped every character of the document's text)
 
 
+# Snippets are cut from this much text around the first match: analysing a whole long body (a challenge
+# with all its answered questions) with Sudachi took most of the search page's time.
+SNIPPET_BEFORE = 80
+SNIPPET_AFTER = 240
+
+
+def snippet_window(body: str, text: str) -> str:
+    """The part of `body` around the first place a word of the query appears (else its start)."""
+    if len(body) <= SNIPPET_BEFORE + SNIPPET_AFTER:
+        return body
+    lowered = body.lower()
+    if len(lowered) != len(body):  # a rare case-mapping changed lengths: offsets would not line up
+        return body[: SNIPPET_BEFORE + SNIPPET_AFTER]
+    words = {word.lower() for word in unicodedata.normalize("NFKC", text).split() if word}
+    found = [index for word in words if (index := lowered.find(word)) >= 0]
+    start = max(0, min(found) - SNIPPET_BEFORE) if found else 0
+    return body[start : start + SNIPPET_BEFORE + SNIPPET_AFTER]
+
+
 def render_hit(searcher: Any, docnum: int, text: str, bodies: Mapping[str, str], locale: str) -> SearchHit:
     """A visible document as a result: marked title, marked snippet (or the start of the text)."""
     schema = searcher.schema
@@ -263,7 +291,7 @@ def render_hit(searcher: Any, docnum: int, text: str, bodies: Mapping[str, str],
     title_html = marked(schema, "title", title, title_terms, highlight.WholeFragmenter())
     key = str(stored["key"])
     summary = "\n".join(filter(None, (stored.get("summary_ja"), stored.get("summary_en"))))
-    body = bodies.get(key) or summary
+    body = snippet_window(bodies.get(key) or summary, text)
     snippet = Markup("")
     for fieldname in ("text", "text_bigram"):
         snippet = marked(
