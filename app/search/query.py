@@ -177,12 +177,14 @@ class Candidate:
 
 def find_candidates(searcher: Any, found: Any, allow: Any, sort: str) -> tuple[list[Candidate], bool]:
     """The first MAX_CANDIDATES matches in display order, and whether there were more."""
-    options: dict[str, Any] = {"filter": allow, "limit": MAX_CANDIDATES}
+    # One more than kept tells whether there were more; len(results) would run the query again to count.
+    options: dict[str, Any] = {"filter": allow, "limit": MAX_CANDIDATES + 1}
     if sort == "date":
         options.update(sortedby="date", reverse=True)
     results = searcher.search(found, **options)
-    candidates = [Candidate(hit.docnum, str(hit["key"]), str(hit["kind"])) for hit in results]
-    return candidates, len(results) > len(candidates)
+    top = results[: MAX_CANDIDATES + 1]
+    candidates = [Candidate(hit.docnum, str(hit["key"]), str(hit["kind"])) for hit in top[:MAX_CANDIDATES]]
+    return candidates, len(top) > MAX_CANDIDATES
 
 
 async def visible_candidates(candidates: Sequence[Candidate], visible: VisibleKeys) -> list[Candidate]:
