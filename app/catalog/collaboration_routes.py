@@ -15,6 +15,7 @@ from app.accounts.viewer import viewer_of
 from app.catalog import collaborations
 from app.catalog.collaborations import CollaborationPanel, CollaborationStatus
 from app.challenges.routes import challenge_by_slug
+from app.challenges.services import visible_facts
 from app.clock import utcnow
 from app.judging import feedback
 from app.validation import InvalidInput
@@ -141,6 +142,9 @@ class CaseController(Controller):
     async def of_challenge(self, request: Req, slug: FromPath[str]) -> Template:
         """One challenge's collaborations, as the fragment its results page loads (empty before results)."""
         challenge = await challenge_by_slug(slug)
+        # A draft's slug must answer like an unknown one (404), not with an empty panel: the authorization
+        # matrix found that this fragment told anyone that an unpublished challenge exists.
+        await visible_facts(viewer_of(request), challenge["id"])
         panel = await collaborations.collaborations_of(challenge["id"])
         return Template(
             "catalog/_collaborations.html", context={"collaborations": panel, "challenge": challenge}

@@ -280,7 +280,12 @@ class DraftController(Controller):
         self, request: Req, submission_id: FromPath[int], file_id: FromPath[int]
     ) -> Response[Any]:
         """Take a file off the draft."""
-        await remove_submission_file(viewer_of(request), submission_id, file_id, now=utcnow())
+        try:
+            await remove_submission_file(viewer_of(request), submission_id, file_id, now=utcnow())
+        except InvalidInput as invalid:
+            # Someone who may see but not change it (the bureau, or after the deadline) was refused: a 422
+            # page like the other draft actions, not a server error (the authorization matrix found the 500).
+            return await draft_page(request, submission_id, invalid.errors, HTTP_422_UNPROCESSABLE_ENTITY)
         return redirect_after_post(request, f"/submissions/{submission_id}")
 
     @get("/files/{file_id:int}/{filename:str}", name="submission_file")
