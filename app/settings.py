@@ -72,6 +72,9 @@ class OIDCProvider:
         return found
 
 
+DEFAULT_RECEIPT_OPERATOR = "Kyoso (Tokyo Metropolitan Government)"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment."""
@@ -89,6 +92,11 @@ class Settings:
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # Who issues the receipts (領収書) of card payments; the registration number is the 適格請求書発行事業者
+    # 登録番号 (T + 13 digits) of the invoice system, shown only when set.
+    receipt_operator_name: str = DEFAULT_RECEIPT_OPERATOR
+    receipt_operator_address: str = ""
+    receipt_registration_number: str = ""
     oidc_providers: tuple[OIDCProvider, ...] = field(default_factory=tuple)
     debug: bool = False
     # Sign-in attempts per client address per 5 minutes (browser tests drive many people from one address).
@@ -124,6 +132,9 @@ class Settings:
             stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY") or None,
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            receipt_operator_name=env.get("RECEIPT_OPERATOR_NAME") or DEFAULT_RECEIPT_OPERATOR,
+            receipt_operator_address=env.get("RECEIPT_OPERATOR_ADDRESS") or "",
+            receipt_registration_number=env.get("RECEIPT_REGISTRATION_NUMBER") or "",
             oidc_providers=parse_oidc_providers(env),
             debug=env.get("DEBUG", "").lower() in {"1", "true", "yes"},
             sign_in_attempts=int(env.get("SIGN_IN_ATTEMPTS") or 10),

@@ -52,6 +52,7 @@ KINDS: dict[str, MessageKind] = {
         MessageKind("application_advanced", True, _("Screening results of your applications")),
         MessageKind("results_published", True, _("Final results of your applications")),
         MessageKind("adoption_recorded", True, _("Adoptions of software you maintain, to confirm")),
+        MessageKind("payment_receipt", True, _("Receipts of your payments")),
     )
 }
 

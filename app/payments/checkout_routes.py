@@ -28,7 +28,6 @@ from app.web.htmx import page_or_fragment, redirect_after_post
 from app.web.i18n import gettext as _
 
 Req = Request[Any, Any, Any]
-OPERATOR_SETTING = "Kyoso (Tokyo Metropolitan Government)"
 
 
 def wants_json(request: Req) -> bool:
@@ -137,14 +136,23 @@ class CheckoutController(Controller):
         return page_or_fragment(request, "payments/status.html", "payments/_status.html", context)
 
     @get("/payments/{payment_id:int}/receipt", name="payment_receipt")
-    async def receipt(self, request: Req, payment_id: FromPath[int]) -> Template:
-        """領収書: operator, amount, tax, date and purpose; printable."""
+    async def receipt(
+        self, request: Req, payment_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template:
+        """領収書: operator (from settings), amount, tax, date and purpose; printable."""
         user = viewer_of(request)
         row, facts = await visible_payment(user, payment_id)
         if not policies.can_view_receipt(user, facts):
             raise NotFoundException
         paid = row["collected_jpy"] or row["amount_jpy"]
-        context = {"payment": row, "paid": paid, "tax": tax_included(paid), "operator": OPERATOR_SETTING}
+        context = {
+            "payment": row,
+            "paid": paid,
+            "tax": tax_included(paid),
+            "operator": settings.receipt_operator_name,
+            "operator_address": settings.receipt_operator_address,
+            "registration_number": settings.receipt_registration_number,
+        }
         return Template("payments/receipt.html", context=context)
 
     @post("/payments/{payment_id:int}/refund", status_code=HTTP_200_OK)

@@ -9,6 +9,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from app.payments.entry_fees import entry_fee_paid
+from app.payments.receipts import queue_receipt
 from app.payments.states import PaymentStatus, forward, refund_status
 from app.payments.tables import Payment, Ticket
 
@@ -50,7 +51,10 @@ async def move(payment: dict[str, Any], proposed: PaymentStatus, now: datetime, 
 
 
 async def intent_succeeded(intent: dict[str, Any], now: datetime) -> int | None:
-    """Money received: the ticket becomes valid, an entry fee counts, a one-off sponsorship adds up."""
+    """Money received: the ticket becomes valid, an entry fee counts, a one-off sponsorship adds up.
+
+    The payer is sent the receipt (領収書) by email.
+    """
     payment = await payment_for_intent(intent)
     if payment is None:
         return None
@@ -71,6 +75,9 @@ async def intent_succeeded(intent: dict[str, Any], now: datetime) -> int | None:
         )
     if payment["purpose"] == "entry_fee" and payment["submission"] is not None:
         await entry_fee_paid(payment, now)
+    # In the transaction of the event: the receipt goes exactly when the success is recorded, and once
+    # per payment (its dedupe key) whatever later event or reconciliation reports the success again.
+    await queue_receipt(int(payment["id"]), now)
     return int(payment["id"])
 
 

@@ -49,6 +49,7 @@ async def pitch_day_context(request: Req, slug: str, settings: NamedDependency[S
         context["entry_fee"] = (
             await EntryFee.select().where(EntryFee.challenge == challenge["id"]).first().run()
         )
+        context["values"] = pitch_days.setup_values(event, context["entry_fee"])
         context["waivers"] = (
             await FeeWaiver.select(FeeWaiver.code, FeeWaiver.used_at)
             .where(FeeWaiver.challenge == challenge["id"])
@@ -56,6 +57,28 @@ async def pitch_day_context(request: Req, slug: str, settings: NamedDependency[S
             .run()
         )
     return context
+
+
+def typed(context: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """The page context with what was typed shown over the saved values (a refused form keeps its input)."""
+    return {**context, "values": {**context["values"], **values}}
+
+
+async def ticket_type_context(
+    request: Req, slug: str, ticket_type_id: int, values: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The edit page of a ticket type: its saved (or typed) values and what was sold of it."""
+    challenge, ticket_type = await pitch_days.managed_ticket_type(viewer_of(request), slug, ticket_type_id)
+    issued = await pitch_days.issued_count(ticket_type_id)
+    taken = (await pitch_days.seats_taken([ticket_type_id], utcnow())).get(ticket_type_id, 0)
+    return {
+        "challenge": challenge,
+        "ticket_type": ticket_type,
+        "issued": issued,
+        "taken": taken,
+        "values": {**pitch_days.ticket_type_values(ticket_type), **(values or {})},
+        "errors": {},
+    }
 
 
 class PitchDayController(Controller):
@@ -76,7 +99,7 @@ class PitchDayController(Controller):
             await pitch_days.save_pitch_day(viewer_of(request), slug, values, now=utcnow())
         except InvalidInput as invalid:
             context = await pitch_day_context(request, slug, settings)
-            return with_errors("payments/pitch_day.html", {**context, "values": values}, invalid.errors)
+            return with_errors("payments/pitch_day.html", typed(context, values), invalid.errors)
         flash(request, _("The pitch day is saved."), "success")
         return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
 
@@ -90,8 +113,53 @@ class PitchDayController(Controller):
             await pitch_days.add_ticket_type(viewer_of(request), slug, values)
         except InvalidInput as invalid:
             context = await pitch_day_context(request, slug, settings)
-            return with_errors("payments/pitch_day.html", {**context, "values": values}, invalid.errors)
+            return with_errors("payments/pitch_day.html", typed(context, values), invalid.errors)
         flash(request, _("The ticket type is added."), "success")
+        return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
+
+    @get(
+        "/challenges/{slug:str}/pitch-day/ticket-types/{type_id:int}",
+        guards=[signed_in],
+        name="pitch_day_ticket_type",
+    )
+    async def edit_type(self, request: Req, slug: FromPath[str], type_id: FromPath[int]) -> Template:
+        """The edit form of a ticket type, filled with what is saved (the bureau)."""
+        context = await ticket_type_context(request, slug, type_id)
+        return Template("payments/ticket_type.html", context=context)
+
+    @post(
+        "/challenges/{slug:str}/pitch-day/ticket-types/{type_id:int}",
+        guards=[signed_in],
+        status_code=HTTP_200_OK,
+    )
+    async def update_type(
+        self, request: Req, slug: FromPath[str], type_id: FromPath[int]
+    ) -> Template | Response[Any]:
+        """Change a ticket type within what its sales allow (the bureau); nothing saved when refused."""
+        values = await form_values(request)
+        try:
+            await pitch_days.update_ticket_type(viewer_of(request), slug, type_id, values, now=utcnow())
+        except InvalidInput as invalid:
+            context = await ticket_type_context(request, slug, type_id, values)
+            return with_errors("payments/ticket_type.html", context, invalid.errors)
+        flash(request, _("The ticket type is saved."), "success")
+        return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
+
+    @post(
+        "/challenges/{slug:str}/pitch-day/ticket-types/{type_id:int}/delete",
+        guards=[signed_in],
+        status_code=HTTP_200_OK,
+    )
+    async def remove_type(
+        self, request: Req, slug: FromPath[str], type_id: FromPath[int]
+    ) -> Template | Response[Any]:
+        """Remove a ticket type nobody holds a ticket of (the bureau)."""
+        try:
+            await pitch_days.remove_ticket_type(viewer_of(request), slug, type_id)
+        except InvalidInput as invalid:
+            context = await ticket_type_context(request, slug, type_id)
+            return with_errors("payments/ticket_type.html", context, invalid.errors)
+        flash(request, _("The ticket type is removed."), "success")
         return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
 
     @post("/challenges/{slug:str}/pitch-day/register", guards=[signed_in], status_code=HTTP_200_OK)
@@ -129,7 +197,7 @@ class PitchDayController(Controller):
             await entry_fees.set_entry_fee(viewer_of(request), slug, values, now=utcnow())
         except InvalidInput as invalid:
             context = await pitch_day_context(request, slug, settings)
-            return with_errors("payments/pitch_day.html", {**context, "values": values}, invalid.errors)
+            return with_errors("payments/pitch_day.html", typed(context, values), invalid.errors)
         flash(request, _("The entry fee is saved."), "success")
         return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from litestar.exceptions import NotFoundException
+from piccolo.engine.postgres import PostgresEngine
 
 from app.accounts.viewer import Viewer
 from app.challenges.lifecycle import PUBLIC_STATUSES, Status
@@ -15,6 +16,7 @@ from app.payments.forms import jst_datetime_field, whole_number_field
 from app.payments.tables import PitchEvent, Ticket, TicketType
 from app.validation import InvalidInput
 from app.web.i18n import gettext as _
+from app.web.jst import format_jst_local
 
 MAX_PRICE_JPY = 1_000_000
 MAX_CAPACITY = 100_000
@@ -157,3 +159,134 @@ async def add_ticket_type(user: Viewer | None, slug: str, values: dict[str, str]
         raise InvalidInput(errors)
     rows = await TicketType.insert(TicketType(event=event["id"], **parsed)).run()
     return int(rows[0]["id"])
+
+
+def setup_values(event: dict[str, Any] | None, entry_fee: dict[str, Any] | None) -> dict[str, str]:
+    """What the set-up forms show before anything is typed: the saved event and entry fee."""
+    values = {"amount_jpy": str(entry_fee["amount_jpy"]) if entry_fee else "0"}
+    if event is not None:
+        values["starts_at"] = format_jst_local(event["starts_at"])
+        values["venue"] = event["venue"]
+    return values
+
+
+def ticket_type_values(ticket_type: dict[str, Any]) -> dict[str, str]:
+    """A saved ticket type as its edit form shows it (dates in Japan time)."""
+    return {
+        "name_ja": ticket_type["name_ja"],
+        "name_en": ticket_type["name_en"],
+        "price_jpy": str(ticket_type["price_jpy"]),
+        "capacity": str(ticket_type["capacity"]),
+        "sales_open_at": format_jst_local(ticket_type["sales_open_at"]),
+        "sales_close_at": format_jst_local(ticket_type["sales_close_at"]),
+    }
+
+
+def change_errors(current: dict[str, Any], parsed: dict[str, Any], issued: int, taken: int) -> dict[str, str]:
+    """Why an edit of a ticket type cannot be saved given what was sold (pure; empty when it can).
+
+    `issued` counts every ticket ever issued for the type (a price change would make them disagree with
+    what their holders paid); `taken` counts the seats held now (valid tickets and unexpired holds).
+    """
+    errors: dict[str, str] = {}
+    if parsed["price_jpy"] != current["price_jpy"] and issued > 0:
+        errors["price_jpy"] = _(
+            "The price cannot change once tickets have been issued ({count} so far). "
+            "Add a new ticket type instead."
+        ).format(count=issued)
+    if parsed["capacity"] < taken:
+        errors["capacity"] = _("The capacity cannot be below the {count} seats already taken.").format(
+            count=taken
+        )
+    return errors
+
+
+async def managed_ticket_type(
+    user: Viewer | None, slug: str, ticket_type_id: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The challenge and one of its pitch day's ticket types, for its bureau only (404 otherwise)."""
+    challenge = await challenge_for_pitch_day(user, slug)
+    event = challenge["event"]
+    if event is None or not policies.can_manage_pitch_day(user, challenge["bureau"]):
+        raise NotFoundException
+    ticket_type = await (
+        TicketType.select()
+        .where((TicketType.id == ticket_type_id) & (TicketType.event == event["id"]))
+        .first()
+        .run()
+    )
+    if ticket_type is None:
+        raise NotFoundException
+    return challenge, ticket_type
+
+
+async def issued_count(ticket_type_id: int) -> int:
+    """Tickets ever issued for a type, whatever became of them."""
+    count: int = await Ticket.count().where(Ticket.ticket_type == ticket_type_id).run()
+    return count
+
+
+async def lock_ticket_type(ticket_type_id: int) -> None:
+    """Take the lock a buyer takes (PostgreSQL), so a sale and an edit of the type never interleave.
+
+    (SQLite write transactions are serialized already.)
+    """
+    if isinstance(TicketType._meta.db, PostgresEngine):
+        await TicketType.raw("SELECT id FROM ticket_type WHERE id = {} FOR UPDATE", ticket_type_id).run()
+
+
+async def update_ticket_type(
+    user: Viewer | None, slug: str, ticket_type_id: int, values: dict[str, str], *, now: datetime
+) -> None:
+    """Change a ticket type: name and sales window always; the price while none was issued; the capacity
+    never below the seats taken.
+
+    Raises:
+        NotFoundException: no such challenge or ticket type, or the user does not act for its bureau.
+        InvalidInput: a field is missing, out of range or refused by what was sold (nothing saved).
+    """
+    await managed_ticket_type(user, slug, ticket_type_id)
+    parsed, errors = parse_ticket_type_form(values)
+    if errors:
+        raise InvalidInput(errors)
+    async with TicketType._meta.db.transaction():
+        await lock_ticket_type(ticket_type_id)
+        # Read again under the lock: the price compared is the one buyers are paying now.
+        current = (
+            await TicketType.select(TicketType.price_jpy).where(TicketType.id == ticket_type_id).first().run()
+        )
+        if current is None:
+            raise NotFoundException
+        issued = await issued_count(ticket_type_id)
+        taken = (await seats_taken([ticket_type_id], now)).get(ticket_type_id, 0)
+        errors = change_errors(current, parsed, issued, taken)
+        if errors:
+            raise InvalidInput(errors)
+        await (
+            TicketType.update({getattr(TicketType, name): value for name, value in parsed.items()})
+            .where(TicketType.id == ticket_type_id)
+            .run()
+        )
+
+
+async def remove_ticket_type(user: Viewer | None, slug: str, ticket_type_id: int) -> None:
+    """Remove a ticket type nobody holds a ticket of.
+
+    Raises:
+        NotFoundException: no such challenge or ticket type, or the user does not act for its bureau.
+        InvalidInput: tickets of the type were issued (nothing removed).
+    """
+    await managed_ticket_type(user, slug, ticket_type_id)
+    async with TicketType._meta.db.transaction():
+        await lock_ticket_type(ticket_type_id)
+        issued = await issued_count(ticket_type_id)
+        if issued:
+            raise InvalidInput(
+                {
+                    "form": _(
+                        "This ticket type cannot be removed: {count} tickets were issued. "
+                        "Close its sales instead by moving the sales end."
+                    ).format(count=issued)
+                }
+            )
+        await TicketType.delete().where(TicketType.id == ticket_type_id).run()

@@ -51,6 +51,7 @@ async def test_every_get_route_has_headers_signed_in(client: WebClient, app: Lit
         "{provider_id:str}": "x",
         "{payment_id:int}": "1",
         "{ticket_id:int}": "1",
+        "{type_id:int}": "1",
     }
     paths = set()
     for route in app.routes:
