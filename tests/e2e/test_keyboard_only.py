@@ -12,7 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import FileChooser, Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import BrowserLog, csp_violations
 from tests.e2e.test_apply_in_browser import Opening, opening  # noqa: F401 (the fixture, shared)
@@ -39,6 +40,18 @@ async def tab_to(page: Page, selector: str, *, backwards: bool = False) -> None:
             assert visible, f"{selector} has focus but no visible focus indicator"
             return
     raise AssertionError(f"{selector} cannot be reached with {key} ({MAX_TABS} presses)")
+
+
+async def open_file_dialog(page: Page) -> FileChooser:
+    """Open the focused file input's dialog with Space, or Enter (Chromium sometimes ignores one press)."""
+    for key in ("Space", "Enter", "Space"):
+        try:
+            async with page.expect_file_chooser(timeout=5_000) as chooser:
+                await page.keyboard.press(key)
+            return await chooser.value
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError("the focused file input opened no file dialog with Space or Enter")
 
 
 async def test_a_founder_applies_without_a_mouse(
@@ -89,9 +102,7 @@ async def test_a_founder_applies_without_a_mouse(
     pdf.write_bytes(pdf_of_size(200_000))
     upload_form = page.locator(f"#field-{opening.file_field}")
     await tab_to(page, f'#field-{opening.file_field} input[type="file"]')
-    async with page.expect_file_chooser() as chooser:
-        await page.keyboard.press("Space")
-    await (await chooser.value).set_files(pdf)
+    await (await open_file_dialog(page)).set_files(pdf)
     await tab_to(page, f'#field-{opening.file_field} button[type="submit"]')
     async with page.expect_response(
         lambda response: response.url.endswith(f"/files/{opening.file_field}"), timeout=30_000
