@@ -41,6 +41,7 @@ from whoosh.searching import Searcher
 from app.search.analysis import schema_fields
 from app.search.documents import SearchDocument, SearchSource
 from app.search.tables import SearchChange
+from app.search.threads import in_search_thread
 
 FACETS = ("bureau", "status", "theme", "licence", "prefecture")
 CURSOR_FILE = ".cursor.json"  # a leading dot: Whoosh's file cleaning skips it
@@ -323,14 +324,14 @@ async def apply_changes(
             return ApplyReport(applied=0, busy=True)
         if open_index(index_dir) is None:
             await rebuild_locked(sources, index_dir)
-        index = await asyncio.to_thread(open_or_create, index_dir)
+        index = await in_search_thread(open_or_create, index_dir)
         location = Path(index.storage.folder)
         cursor = read_cursor(location)
         applied = 0
         while rows := await pending_changes(cursor, batch_size):
             keys, documents = await load_documents(by_kind, rows)
             # Tokenizing and writing is CPU work: off the event loop, so requests keep being served.
-            if not await asyncio.to_thread(write_batch, index, keys, documents):
+            if not await in_search_thread(write_batch, index, keys, documents):
                 return ApplyReport(applied=applied, busy=True, cursor=cursor.applied)
             cursor = cursor.advanced({row["id"] for row in rows}, time.time())
             write_cursor(location, cursor)
@@ -354,11 +355,11 @@ async def rebuild_locked(sources: Sequence[SearchSource], index_dir: Path) -> in
     started = await start_cursor()
     location = new_generation(index_dir)
     try:
-        index = await asyncio.to_thread(whoosh_index.create_in, str(location), build_schema())
+        index = await in_search_thread(whoosh_index.create_in, str(location), build_schema())
         documents: list[SearchDocument] = []
         for source in sources:
             documents.extend(await source.documents(None))
-        if not await asyncio.to_thread(write_batch, index, (), documents):
+        if not await in_search_thread(write_batch, index, (), documents):
             raise LockError(f"The new index {location} was locked by another writer")
         write_cursor(location, started)
     except BaseException:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import anyio.to_thread
 from markupsafe import Markup, escape
 from whoosh import highlight, query, sorting
 
 from app.search.analysis import bigram_query, english_term, morphological_query
+from app.search.threads import in_search_thread
 
 PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 200
@@ -398,11 +398,6 @@ def nearest_word(searcher: Any, fields: Sequence[str], word: str) -> str | None:
     return None
 
 
-async def in_thread(function: Callable[..., T], *args: Any) -> T:
-    """Run blocking index work off the event loop."""
-    return await anyio.to_thread.run_sync(function, *args)
-
-
 async def run_search(
     index: Any,
     request: SearchRequest,
@@ -418,29 +413,29 @@ async def run_search(
     if index is None or not queries:  # nothing indexed yet, or nothing searchable
         return SearchOutcome(request=request, unsearchable=request.asked)
     allow = access_filter(staff_tags)
-    searcher = await in_thread(index.searcher)
+    searcher = await in_search_thread(index.searcher)
     try:
         for found in queries:
-            candidates, capped = await in_thread(find_candidates, searcher, found, allow, request.sort)
+            candidates, capped = await in_search_thread(find_candidates, searcher, found, allow, request.sort)
             if candidates:
                 break
         kept = await visible_candidates(candidates, visible)
         selected = dict(request.selected)
         if request.kind:
             selected["kind"] = request.kind
-        selection = await in_thread(matching_selection, searcher, selected)
+        selection = await in_search_thread(matching_selection, searcher, selected)
         visible_docs = {candidate.docnum for candidate in kept}
-        facets = await in_thread(facet_counts, searcher, found, visible_docs, selection, selected)
+        facets = await in_search_thread(facet_counts, searcher, found, visible_docs, selection, selected)
         shown = [c for c in kept if all(c.docnum in docs for docs in selection.values())]
         pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
         page = min(request.page, max(pages, 1))
         window = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         bodies = await texts_of(window, texts)
         docnums = [candidate.docnum for candidate in window]
-        hits = await in_thread(render_hits, searcher, docnums, request.text, bodies, locale)
+        hits = await in_search_thread(render_hits, searcher, docnums, request.text, bodies, locale)
         suggestion = None
         if suggest and len(shown) < FEW_RESULTS:
-            suggestion = await in_thread(spelling_candidate, searcher, request.text)
+            suggestion = await in_search_thread(spelling_candidate, searcher, request.text)
     finally:
         searcher.close()
     if suggestion is not None:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import anyio.to_thread
 import msgspec
 from litestar import Controller, MediaType, Request, get
 from litestar.datastructures import ResponseHeader
@@ -30,6 +29,7 @@ from app.search.query import (
     clean_value,
     run_search,
 )
+from app.search.threads import in_search_thread
 from app.settings import Settings
 from app.web.htmx import page_or_fragment, wants_fragment
 from app.web.i18n import current_locale
@@ -85,7 +85,7 @@ async def search_as(
         return {doc.key: "\n".join(filter(None, (doc.body_ja, doc.body_en))) for doc in documents}
 
     # Opened per request: a rebuild swaps in a new generation, and readers take no lock.
-    index = await anyio.to_thread.run_sync(search_index.open_index, default_index_dir(settings))
+    index = await in_search_thread(search_index.open_index, default_index_dir(settings))
     return await run_search(
         index, request, staff_tags=tags, visible=visible, texts=texts, locale=current_locale.get()
     )
