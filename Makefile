@@ -77,8 +77,9 @@ format: $(VENV)/.dev ## Reformat the code
 	$(BIN)/ruff format app tests bench
 	$(BIN)/ruff check --fix app tests bench
 
-bench: $(VENV)/.runtime i18n-compile ## Measure rps and p95 of /healthz and the home page with wrk
+bench: $(VENV)/.runtime i18n-compile ## Measure rps and p95 of /healthz and the home page with wrk, then the 2-minute load
 	$(BIN)/python bench/http_bench.py
+	$(BIN)/python bench/load.py
 
 clean: ## Remove the virtualenv and caches (keeps var/ and its data)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
