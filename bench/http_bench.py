@@ -271,6 +271,18 @@ def run_wrk(
     return result
 
 
+def print_ratio_table(results: Sequence[Result], width: int = 20) -> None:
+    """rps, p95, non-2xx and each run's ratio to the first one (/healthz), one line per run."""
+    floor = results[0].rps
+    print(f"\n{'page':<{width}} {'rps':>8} {'p95 ms':>8} {'non-2xx':>8} {'ratio':>6}")
+    for result in results:
+        values = result.values
+        print(
+            f"{result.path:<{width}} {result.rps:>8.1f} {values.get('p95_ms', 0):>8.2f} "
+            f"{int(values.get('non_2xx', 0)):>8} {result.rps / floor:>6.2f}"
+        )
+
+
 def print_table(results: list[Result]) -> None:
     headers = ("path", "rps", "p50 ms", "p95 ms", "p99 ms", "non-2xx", "sock err")
     rows = [

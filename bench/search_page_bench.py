@@ -49,14 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(result)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    floor = results[0].rps
-    print(f"\n{'page':<24} {'rps':>8} {'p95 ms':>8} {'non-2xx':>8} {'ratio':>6}")
-    for result in results:
-        values = result.values
-        print(
-            f"{result.path:<24} {result.rps:>8.1f} {values.get('p95_ms', 0):>8.2f} "
-            f"{int(values.get('non_2xx', 0)):>8} {result.rps / floor:>6.2f}"
-        )
+    http_bench.print_ratio_table(results, width=24)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -81,6 +82,24 @@ async def ticket_type_context(
     }
 
 
+async def set_up_form_result(
+    request: Req,
+    slug: str,
+    settings: Settings,
+    save: Callable[[dict[str, str]], Awaitable[object]],
+    saved_message: str,
+) -> Template | Response[Any]:
+    """Run one of the bureau's set-up forms: the page again with its errors, or back to it with a message."""
+    values = await form_values(request)
+    try:
+        await save(values)
+    except InvalidInput as invalid:
+        context = await pitch_day_context(request, slug, settings)
+        return with_errors("payments/pitch_day.html", typed(context, values), invalid.errors)
+    flash(request, saved_message, "success")
+    return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
+
+
 class PitchDayController(Controller):
     """The public pitch-day page and what the challenge's bureau does with it."""
 
@@ -94,28 +113,26 @@ class PitchDayController(Controller):
         self, request: Req, slug: FromPath[str], settings: NamedDependency[Settings]
     ) -> Template | Response[Any]:
         """Create or change the event (the bureau)."""
-        values = await form_values(request)
-        try:
-            await pitch_days.save_pitch_day(viewer_of(request), slug, values, now=utcnow())
-        except InvalidInput as invalid:
-            context = await pitch_day_context(request, slug, settings)
-            return with_errors("payments/pitch_day.html", typed(context, values), invalid.errors)
-        flash(request, _("The pitch day is saved."), "success")
-        return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
+        return await set_up_form_result(
+            request,
+            slug,
+            settings,
+            lambda values: pitch_days.save_pitch_day(viewer_of(request), slug, values, now=utcnow()),
+            _("The pitch day is saved."),
+        )
 
     @post("/challenges/{slug:str}/pitch-day/ticket-types", guards=[signed_in], status_code=HTTP_200_OK)
     async def add_type(
         self, request: Req, slug: FromPath[str], settings: NamedDependency[Settings]
     ) -> Template | Response[Any]:
         """Add a ticket type (the bureau)."""
-        values = await form_values(request)
-        try:
-            await pitch_days.add_ticket_type(viewer_of(request), slug, values)
-        except InvalidInput as invalid:
-            context = await pitch_day_context(request, slug, settings)
-            return with_errors("payments/pitch_day.html", typed(context, values), invalid.errors)
-        flash(request, _("The ticket type is added."), "success")
-        return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
+        return await set_up_form_result(
+            request,
+            slug,
+            settings,
+            lambda values: pitch_days.add_ticket_type(viewer_of(request), slug, values),
+            _("The ticket type is added."),
+        )
 
     @get(
         "/challenges/{slug:str}/pitch-day/ticket-types/{type_id:int}",
@@ -192,14 +209,13 @@ class PitchDayController(Controller):
         self, request: Req, slug: FromPath[str], settings: NamedDependency[Settings]
     ) -> Template | Response[Any]:
         """Set the challenge's entry fee and issue waiver codes (the bureau)."""
-        values = await form_values(request)
-        try:
-            await entry_fees.set_entry_fee(viewer_of(request), slug, values, now=utcnow())
-        except InvalidInput as invalid:
-            context = await pitch_day_context(request, slug, settings)
-            return with_errors("payments/pitch_day.html", typed(context, values), invalid.errors)
-        flash(request, _("The entry fee is saved."), "success")
-        return redirect_after_post(request, f"/challenges/{slug}/pitch-day")
+        return await set_up_form_result(
+            request,
+            slug,
+            settings,
+            lambda values: entry_fees.set_entry_fee(viewer_of(request), slug, values, now=utcnow()),
+            _("The entry fee is saved."),
+        )
 
 
 class AttendeeController(Controller):
