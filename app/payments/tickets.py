@@ -60,10 +60,16 @@ async def hold_seat(user: Viewer, ticket_type: dict[str, Any], facts: TicketType
     engine = Ticket._meta.db
     async with engine.transaction():
         if isinstance(engine, PostgresEngine):
-            # Two buyers of the last seat queue here (SQLite write transactions are already serialized).
-            await TicketType.raw("SELECT id FROM ticket_type WHERE id = {} FOR UPDATE", facts.id).run()
+            # Two buyers of the last seat, or a buyer and an edit of the type, queue here (SQLite write
+            # transactions are already serialized).
+            locked = "SELECT capacity FROM ticket_type WHERE id = {} FOR UPDATE"
+            rows = await TicketType.raw(locked, facts.id).run()
+        else:
+            rows = await TicketType.select(TicketType.capacity).where(TicketType.id == facts.id).run()
+        # Read under the lock, not before it: an edit may have lowered the capacity meanwhile.
+        capacity = int(rows[0]["capacity"]) if rows else 0
         taken = (await seats_taken([facts.id], now)).get(facts.id, 0)
-        if taken >= ticket_type["capacity"]:
+        if taken >= capacity:
             raise InvalidInput({"ticket_type": _("This ticket type is sold out.")})
         payment_id = None
         if facts.price_jpy > 0:
