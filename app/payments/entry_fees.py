@@ -101,8 +101,7 @@ async def fee_context(user: Viewer | None, submission_id: int) -> dict[str, Any]
     )  # fmt: skip
     if submission is None:
         raise NotFoundException
-    member = user is not None and submission["organization"] in user.memberships
-    if not member and not policies.acts_for(user, submission["challenge.bureau"]):
+    if not policies.can_view_entry_fee(user, submission["organization"], submission["challenge.bureau"]):
         raise NotFoundException
     fee = await EntryFee.select().where(EntryFee.challenge == submission["challenge"]).first().run()
     payments = await (

@@ -100,6 +100,12 @@ def can_set_entry_fee(user: Viewer | None, bureau_id: int) -> bool:
     return acts_for(user, bureau_id)
 
 
+def can_view_entry_fee(user: Viewer | None, organization_id: int, bureau_id: int) -> bool:
+    """The applying organization's members, and the challenge's bureau, see an application's entry fee."""
+    member = user is not None and organization_id in user.memberships
+    return member or acts_for(user, bureau_id)
+
+
 def can_pay_entry_fee(
     user: Viewer | None, organization_id: int, deadline: datetime | None, now: datetime
 ) -> bool:

@@ -112,6 +112,17 @@ def test_entry_fees_are_paid_by_members_before_the_deadline() -> None:
     assert not policies.can_pay_entry_fee(None, 42, None, NOW)
 
 
+def test_an_entry_fee_is_seen_by_the_applicants_and_the_bureau_only() -> None:
+    member = person(8, org=42)
+    assert policies.can_view_entry_fee(member, 42, BUREAU)
+    assert policies.can_view_entry_fee(OFFICIAL, 42, BUREAU)
+    assert policies.can_view_entry_fee(ADMIN, 42, BUREAU)
+    assert not policies.can_view_entry_fee(person(9, org=43), 42, BUREAU)
+    assert not policies.can_view_entry_fee(OTHER_OFFICIAL, 42, BUREAU)
+    assert not policies.can_view_entry_fee(STRANGER, 42, BUREAU)
+    assert not policies.can_view_entry_fee(None, 42, BUREAU)
+
+
 def test_sponsoring_and_cancelling() -> None:
     assert policies.can_sponsor(STRANGER)
     assert not policies.can_sponsor(None)
