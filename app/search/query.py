@@ -14,16 +14,23 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from markupsafe import Markup, escape
-from whoosh import highlight, query, sorting
+from whoosh import query
 
 from app.search.analysis import bigram_query, english_term, morphological_query
+from app.search.snippets import (
+    QueryWords,
+    field_terms,
+    marked_snippet,
+    marked_title,
+    query_words,
+    snippet_window,
+)
 from app.search.threads import in_search_thread
 
 PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 200
 # Normalizing a huge input costs time before it is cut: only this much of the raw text is looked at.
 MAX_RAW_LENGTH = 4 * MAX_QUERY_LENGTH
-MAX_TERMS_PER_FIELD = 64
 MAX_PAGE = 50
 # Visibility is re-checked for this many candidates at most; beyond it we ask for a narrower search.
 MAX_CANDIDATES = 1000
@@ -130,17 +137,6 @@ def clean_page(raw: str | int | None) -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
-def field_terms(schema: Any, fieldname: str, text: str) -> list[str]:
-    """The terms the field's own analyzer (the indexing one) makes of `text`, in order, once each."""
-    if fieldname not in schema:
-        return []
-    terms: list[str] = []
-    for token in schema[fieldname].analyzer(text, mode="query"):
-        if token.text and token.text not in terms:
-            terms.append(token.text)
-    return terms[:MAX_TERMS_PER_FIELD]
-
-
 def build_queries(text: str) -> list[Any]:
     """The index queries for the visitor's words, best first (no parser); empty when nothing is searchable.
 
@@ -166,13 +162,31 @@ def access_filter(staff_tags: Iterable[str]) -> Any:
     return query.Or([query.Term("access", tag) for tag in tags])
 
 
+# The fields results can be narrowed by: the kind of document and the facets.
+FILTER_NAMES = ("kind", *FACET_NAMES)
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """A document the index matched, before the visibility re-check."""
+    """A document the index matched, before the visibility re-check, with its kind and facet values."""
 
     docnum: int
     key: str
     kind: str
+    values: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def has(self, selected: Mapping[str, str], *, ignoring: str = "") -> bool:
+        """Whether the document has every selected value (except the one of `ignoring`)."""
+        return all(value in self.values.get(name, ()) for name, value in selected.items() if name != ignoring)
+
+
+def stored_values(stored: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """The kind and facet values of a document, as the index's terms have them (comma lists, stripped)."""
+    values = {"kind": frozenset({str(stored.get("kind") or "")}) - {""}}
+    for name in FACET_NAMES:
+        raw = str(stored.get(name) or "")
+        values[name] = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    return values
 
 
 def find_candidates(searcher: Any, found: Any, allow: Any, sort: str) -> tuple[list[Candidate], bool]:
@@ -183,7 +197,13 @@ def find_candidates(searcher: Any, found: Any, allow: Any, sort: str) -> tuple[l
         options.update(sortedby="date", reverse=True)
     results = searcher.search(found, **options)
     top = results[: MAX_CANDIDATES + 1]
-    candidates = [Candidate(hit.docnum, str(hit["key"]), str(hit["kind"])) for hit in top[:MAX_CANDIDATES]]
+    candidates = []
+    for hit in top[:MAX_CANDIDATES]:
+        # The stored fields are read once here: they also give the facet counts (no second search).
+        stored = hit.fields()
+        candidates.append(
+            Candidate(hit.docnum, str(stored["key"]), str(stored["kind"]), stored_values(stored))
+        )
     return candidates, len(top) > MAX_CANDIDATES
 
 
@@ -199,50 +219,20 @@ async def visible_candidates(candidates: Sequence[Candidate], visible: VisibleKe
     return [candidate for candidate in candidates if candidate.key in allowed]
 
 
-def matching_selection(searcher: Any, selected: Mapping[str, str]) -> dict[str, set[int]]:
-    """For each selected facet (and `kind`), the documents having the selected value."""
-    return {
-        name: set(searcher.docs_for_query(query.Term(name, value)))
-        for name, value in selected.items()
-        if name in searcher.schema
-    }
-
-
-def facet_counts(
-    searcher: Any,
-    found: Any,
-    visible_docs: set[int],
-    selection: Mapping[str, set[int]],
-    selected: Mapping[str, str],
-) -> dict[str, list[FacetValue]]:
+def facet_counts(visible: Sequence[Candidate], selected: Mapping[str, str]) -> dict[str, list[FacetValue]]:
     """Counts of each facet over the visible results that match the other selected facets.
 
-    Facets counted over the same documents share one search (without a selection: all of them).
+    Counted from the values stored with each candidate: grouping by Whoosh facets ran a second search and
+    rebuilt every facet's document map per request (about a third of the search page's time).
     """
-    names = [name for name in ("kind", *FACET_NAMES) if name in searcher.schema]
-    docs_of: dict[str, frozenset[int]] = {}
-    for name in names:
-        docs = set(visible_docs)
-        for other, matching in selection.items():
-            if other != name:
-                docs &= matching
-        docs_of[name] = frozenset(docs)
-    counts: dict[str, dict[str, int]] = {name: {} for name in names}
-    for shared in set(docs_of.values()):
-        group = [name for name in names if docs_of[name] == shared]
-        if not shared:
-            continue
-        grouped = searcher.search(
-            found,
-            filter=set(shared),
-            limit=1,
-            groupedby={name: sorting.FieldFacet(name, allow_overlap=True) for name in group},
-            maptype=sorting.Count,
-        )
-        for name in group:
-            counts[name] = {str(value): int(n) for value, n in grouped.groups(name).items() if value}
+    counts: dict[str, dict[str, int]] = {name: {} for name in FILTER_NAMES}
+    for candidate in visible:
+        for name in FILTER_NAMES:
+            if candidate.has(selected, ignoring=name):
+                for value in candidate.values.get(name, ()):
+                    counts[name][value] = counts[name].get(value, 0) + 1
     facets: dict[str, list[FacetValue]] = {}
-    for name in names:
+    for name in FILTER_NAMES:
         chosen = selected.get(name)
         if chosen and chosen not in counts[name]:
             counts[name][chosen] = 0  # the visitor can still see and remove their own filter
@@ -251,60 +241,17 @@ def facet_counts(
     return facets
 
 
-def formatter() -> highlight.HtmlFormatter:
-    """Matched terms in <mark>; whoosh escapes the text around and inside them."""
-    return highlight.HtmlFormatter(tagname="mark", classname="search-hit", termclass="term", between=" … ")
-
-
-def marked(schema: Any, fieldname: str, text: str, terms: Collection[str], fragmenter: Any) -> Markup:
-    """`text` with the terms of `fieldname` marked, or empty when none of them occurs."""
-    if not text or not terms or fieldname not in schema:
-        return Markup("")
-    html = highlight.highlight(text, terms, schema[fieldname].analyzer, fragmenter, formatter(), top=2)
-    return Markup(html)  # noqa: S704 (HtmlFormatter escaped every character of the document's text)
-
-
-# Snippets are cut from this much text around the first match: analysing a whole long body (a challenge
-# with all its answered questions) with Sudachi took most of the search page's time.
-SNIPPET_BEFORE = 80
-SNIPPET_AFTER = 240
-
-
-def snippet_window(body: str, text: str) -> str:
-    """The part of `body` around the first place a word of the query appears (else its start)."""
-    if len(body) <= SNIPPET_BEFORE + SNIPPET_AFTER:
-        return body
-    lowered = body.lower()
-    if len(lowered) != len(body):  # a rare case-mapping changed lengths: offsets would not line up
-        return body[: SNIPPET_BEFORE + SNIPPET_AFTER]
-    words = {word.lower() for word in unicodedata.normalize("NFKC", text).split() if word}
-    found = [index for word in words if (index := lowered.find(word)) >= 0]
-    start = max(0, min(found) - SNIPPET_BEFORE) if found else 0
-    return body[start : start + SNIPPET_BEFORE + SNIPPET_AFTER]
-
-
-def render_hit(searcher: Any, docnum: int, text: str, bodies: Mapping[str, str], locale: str) -> SearchHit:
+def render_hit(
+    searcher: Any, docnum: int, text: str, words: QueryWords, bodies: Mapping[str, str], locale: str
+) -> SearchHit:
     """A visible document as a result: marked title, marked snippet (or the start of the text)."""
     schema = searcher.schema
     stored = searcher.stored_fields(docnum)
     title_ja, title_en = str(stored.get("title_ja") or ""), str(stored.get("title_en") or "")
     title = (title_en or title_ja) if locale == "en" else (title_ja or title_en)
-    title_terms = field_terms(schema, "title", text)
-    title_html = marked(schema, "title", title, title_terms, highlight.WholeFragmenter())
     key = str(stored["key"])
     summary = "\n".join(filter(None, (stored.get("summary_ja"), stored.get("summary_en"))))
     body = snippet_window(bodies.get(key) or summary, text)
-    snippet = Markup("")
-    for fieldname in ("text", "text_bigram"):
-        snippet = marked(
-            schema,
-            fieldname,
-            body,
-            field_terms(schema, fieldname, text),
-            highlight.ContextFragmenter(maxchars=160, surround=40),
-        )
-        if snippet:
-            break
     date = stored.get("date")
     return SearchHit(
         key=key,
@@ -312,8 +259,8 @@ def render_hit(searcher: Any, docnum: int, text: str, bodies: Mapping[str, str],
         url=str(stored.get("url") or ""),
         title_ja=title_ja,
         title_en=title_en,
-        title_html=title_html or escape(title),
-        snippet_html=snippet or escape(body[:160]),
+        title_html=marked_title(schema, title, text, words) or escape(title),
+        snippet_html=marked_snippet(schema, body, text, words) or escape(body[:160]),
         # The index keeps dates as naive UTC.
         date=date.replace(tzinfo=UTC) if isinstance(date, datetime) and date.tzinfo is None else date,
     )
@@ -322,8 +269,9 @@ def render_hit(searcher: Any, docnum: int, text: str, bodies: Mapping[str, str],
 def render_hits(
     searcher: Any, docnums: Sequence[int], text: str, bodies: Mapping[str, str], locale: str
 ) -> list[SearchHit]:
-    """The results of one page."""
-    return [render_hit(searcher, docnum, text, bodies, locale) for docnum in docnums]
+    """The results of one page (the query's words are worked out once for all of them)."""
+    words = query_words(text)
+    return [render_hit(searcher, docnum, text, words, bodies, locale) for docnum in docnums]
 
 
 async def texts_of(window: Sequence[Candidate], texts: DocumentTexts | None) -> dict[str, str]:
@@ -420,13 +368,11 @@ async def run_search(
             if candidates:
                 break
         kept = await visible_candidates(candidates, visible)
-        selected = dict(request.selected)
+        selected = {name: value for name, value in request.selected.items() if name in FILTER_NAMES}
         if request.kind:
             selected["kind"] = request.kind
-        selection = await in_search_thread(matching_selection, searcher, selected)
-        visible_docs = {candidate.docnum for candidate in kept}
-        facets = await in_search_thread(facet_counts, searcher, found, visible_docs, selection, selected)
-        shown = [c for c in kept if all(c.docnum in docs for docs in selection.values())]
+        facets = facet_counts(kept, selected)
+        shown = [candidate for candidate in kept if candidate.has(selected)]
         pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
         page = min(request.page, max(pages, 1))
         window = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]

@@ -10,7 +10,7 @@ from whoosh.index import create_in
 
 from app.search import query as search_query
 from app.search.index import build_schema
-from app.search.query import SNIPPET_AFTER, SNIPPET_BEFORE, snippet_window
+from app.search.snippets import SNIPPET_AFTER, SNIPPET_BEFORE, snippet_window
 
 
 def test_a_match_deep_in_a_long_body_is_inside_the_window() -> None:
