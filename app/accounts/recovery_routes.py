@@ -7,7 +7,8 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST, HTTP_422_UNPROCESSABLE_ENTITY
 
 from app.accounts import recovery
@@ -37,7 +38,9 @@ class EmailVerificationController(Controller):
     """Confirm an address from the emailed link; ask for another link."""
 
     @get("/account/verify/{token:str}", name="verify_email")
-    async def verify(self, request: Req, token: FromPath[str], settings: NamedDependency[Settings]) -> Any:
+    async def verify(
+        self, request: Req, token: FromPath[str], settings: NamedDependency[Settings]
+    ) -> Template:
         """Mark the address verified and say so."""
         try:
             await recovery.verify_email(token, secret_key=settings.secret_key, now=utcnow())
@@ -98,7 +101,9 @@ class PasswordResetController(Controller):
         )
 
     @post("/password/reset/{token:str}", status_code=HTTP_200_OK)
-    async def reset(self, request: Req, token: FromPath[str], settings: NamedDependency[Settings]) -> Any:
+    async def reset(
+        self, request: Req, token: FromPath[str], settings: NamedDependency[Settings]
+    ) -> Template | Redirect | ClientRedirect:
         """Set the new password and sign in."""
         values = await form_values(request)
         try:

@@ -50,6 +50,8 @@ async def test_sign_up_sends_a_link_that_confirms_the_address(
     assert len(links) == 1
     confirmed = await client.get(links[0])
     assert confirmed.status_code == 200
+    # A handler typed "-> Any" was served as application/json: the browser showed the page's source.
+    assert confirmed.headers["content-type"].startswith("text/html")
     user = await User.select(User.email_verified_at).where(User.email == "founder@example.jp").first().run()
     assert user["email_verified_at"] is not None
     assert 'action="/account/verify"' not in (await client.get("/account")).text
@@ -64,7 +66,9 @@ async def test_a_forged_or_stale_verification_link_is_refused(
         {"display_name": "未来 創", "email": "founder@example.jp", "password": "tsukiji fish market sunrise"},
     )
     link = (await delivered_links(settings, tmp_path / "mail"))[0]
-    assert (await client.get(link[:-3] + "abc")).status_code == 400
+    forged = await client.get(link[:-3] + "abc")
+    assert forged.status_code == 400
+    assert forged.headers["content-type"].startswith("text/html")
     await User.update({User.email: "moved@example.jp"}).where(User.email == "founder@example.jp").run()
     assert (await client.get(link)).status_code == 400
     assert (await User.select(User.email_verified_at).first().run())["email_verified_at"] is None
@@ -85,6 +89,7 @@ async def test_password_reset_works_once_and_does_not_reveal_accounts(
     assert (await client.get(reset)).status_code == 200
     weak = await client.post(reset, {"password": "short"})
     assert weak.status_code == 422
+    assert weak.headers["content-type"].startswith("text/html")
     done = await client.post(reset, {"password": "a brand new harbour lantern"})
     assert done.status_code == 303
     assert (await client.get("/account")).status_code == 200  # signed in
