@@ -158,3 +158,8 @@ async def test_a_draft_output_cannot_be_sponsored(pay_client: WebClient, sponsor
         "/catalog/draft-tool/sponsorship", {"amount_jpy": "1000", "frequency": "once"}
     )
     assert response.status_code == 404
+    # Its editor's page does not ask for the slot (it loaded a 404 error box into the draft's page).
+    draft_page = await pay_client.get("/catalog/draft-tool")
+    assert draft_page.status_code == 200
+    assert "/catalog/draft-tool/sponsorship" not in draft_page.text
+    assert 'hx-get="/catalog/bousai-map/sponsorship"' in (await pay_client.get("/catalog/bousai-map")).text
