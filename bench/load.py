@@ -7,9 +7,10 @@
 
 It creates a throwaway DATA_DIR with a SQLite database (or uses the empty database DATABASE_URL names),
 migrates it, loads the demo data and bench/seed_load.py's data set (bulk INSERTs), rebuilds the search
-index (`python -m app reindex`), starts ONE uvicorn worker (bench/http_bench.py's running_server, with
-SIGN_IN_ATTEMPTS=1000 since every virtual user signs in from 127.0.0.1), and runs the load generator in a
-process of its own (asyncio + httpx, one client and cookie jar per virtual user):
+index (`python -m app reindex`), starts uvicorn with two workers as the Dockerfile does (`--workers N`;
+bench/http_bench.py's running_server, with SIGN_IN_ATTEMPTS=1000 since every virtual user signs in from
+127.0.0.1), and runs the load generator in a process of its own (asyncio + httpx, one client and cookie
+jar per virtual user):
 
 - visitors (anonymous): the challenge list with filters and sorts, challenge pages, search (ja and en),
   the catalogue with filters;
@@ -347,7 +348,7 @@ def server_pid(port: int) -> int:
 
 
 def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants (uvicorn with --workers 1 serves in the process itself)."""
+    """`pid` and its descendants (the workers; with --workers 1 uvicorn serves in the process itself)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdecimal():
@@ -459,6 +460,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--think", type=float, default=1.0, help="mean think time in seconds (default 1; 0: none)"
     )
     parser.add_argument("--no-search", action="store_true", help="leave /search out of the browsing mix")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="uvicorn worker processes (default 2: what the Dockerfile starts, WEB_CONCURRENCY)",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of data and load")
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
@@ -477,7 +484,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.warmup = 2.0 if args.short else 10.0
     if args.startups + args.judges > args.users:
         parser.error("--startups + --judges cannot exceed --users")
-    args.workers, args.startup_timeout = 1, 60.0
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    args.startup_timeout = 60.0
     return args
 
 
@@ -517,7 +526,7 @@ def orchestrate(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         pid = server_pid(port)
         idle_cpu, idle_rss = sample(process_tree(pid))
         print(
-            f"server: one uvicorn worker (pid {pid}) at {base_url}; {args.users} users for "
+            f"server: uvicorn, {args.workers} worker(s) (pid {pid}) at {base_url}; {args.users} users for "
             f"{args.duration:.0f} s after {args.warmup:.0f} s of warm-up, think time {args.think} s",
             flush=True,
         )
