@@ -135,3 +135,18 @@ async def test_sign_out_deletes_the_session_cookie(client: WebClient) -> None:
     assert deletions
     assert all("Max-Age=0" in value for value in deletions)
     assert "kyoso_session" not in client.http.cookies
+
+
+def test_no_route_handler_is_typed_any(app: Litestar) -> None:
+    """Every handler names what it returns."""
+    # A handler typed `-> Any` is served as application/json even when it returns a page: the browser
+    # showed the e-mail confirmation page's source.
+    from typing import Any
+
+    untyped = sorted(
+        f"{route.path} {handler.handler_name}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if handler.parsed_fn_signature.return_type.annotation is Any
+    )
+    assert untyped == []
