@@ -4,6 +4,7 @@
                                                    # 100,000 scores, 5,000 outputs; 50 users for 2 minutes
     .venv/bin/python bench/load.py --short         # CI: 100 / 2,000 / 10,000 / 500; 20 seconds
     .venv/bin/python bench/load.py --json out.json # also write every figure as JSON
+    .venv/bin/python bench/load.py --keep          # keep the seeded DATA_DIR; --reuse DIR runs on it again
 
 It creates a throwaway DATA_DIR with a SQLite database (or uses the empty database DATABASE_URL names),
 migrates it, loads the demo data and bench/seed_load.py's data set (bulk INSERTs), rebuilds the search
@@ -471,6 +472,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     parser.add_argument("--json", metavar="PATH", help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary DATA_DIR (server log inside)")
+    parser.add_argument(
+        "--reuse", type=Path, metavar="DIR", help="drive the load again on a DATA_DIR kept by --keep"
+    )
     # Internal: the load generator's own process.
     parser.add_argument("--drive", metavar="PLAN", dest="plan", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -499,23 +503,25 @@ def orchestrate(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     os.environ.update({key: env[key] for key in ("DATABASE_URL", "SIGN_IN_ATTEMPTS")})
     http_bench.check_catalogues()
     plan_path = data_dir / "plan.json"
-    timings = {
-        "migrate": run_step("migrate", [sys.executable, "-m", "app", "migrate"], env),
-        "seed-demo": run_step("seed-demo", [sys.executable, "-m", "app", "seed-demo", "--if-empty"], env),
-    }
-    seed_command = [
-        sys.executable, str(BENCH_DIR / "seed_load.py"), "--plan", str(plan_path),
-        "--challenges", str(args.challenges), "--submissions", str(args.submissions),
-        "--scores", str(args.scores), "--outputs", str(args.outputs),
-        "--startups", str(args.startups), "--judges", str(args.judges), "--seed", str(args.seed),
-        *(["--no-versions"] if args.short else []),
-    ]  # fmt: skip
-    timings["seed"] = run_step("seed (bench/seed_load.py)", seed_command, env)
-    timings["reindex"] = run_step("reindex", [sys.executable, "-m", "app", "reindex"], env)
+    timings: dict[str, float] = {}
+    if args.reuse:
+        print(f"reusing the data set seeded in {data_dir}", flush=True)
+    else:
+        timings["migrate"] = run_step("migrate", [sys.executable, "-m", "app", "migrate"], env)
+        seed_demo = [sys.executable, "-m", "app", "seed-demo", "--if-empty"]
+        timings["seed-demo"] = run_step("seed-demo", seed_demo, env)
+        seed_command = [
+            sys.executable, str(BENCH_DIR / "seed_load.py"), "--plan", str(plan_path),
+            "--challenges", str(args.challenges), "--submissions", str(args.submissions),
+            "--scores", str(args.scores), "--outputs", str(args.outputs),
+            "--startups", str(args.startups), "--judges", str(args.judges), "--seed", str(args.seed),
+            *(["--no-versions"] if args.short else []),
+        ]  # fmt: skip
+        timings["seed"] = run_step("seed (bench/seed_load.py)", seed_command, env)
+        timings["reindex"] = run_step("reindex", [sys.executable, "-m", "app", "reindex"], env)
     plan = json.loads(plan_path.read_text(encoding="utf-8"))
-    print(
-        f"seeded {plan['sizes']} in {timings['seed']:.1f} s; reindex {timings['reindex']:.1f} s", flush=True
-    )
+    seeding = f"{timings.get('seed', 0):.1f} s; reindex {timings.get('reindex', 0):.1f} s"
+    print(f"seeded {plan['sizes']} in {seeding}", flush=True)
     if len(plan["startups"]) < args.startups or len(plan["judges"]) < args.judges:
         raise http_bench.BenchError(
             f"the seed has {len(plan['startups'])} startup users and {len(plan['judges'])} judges with work"
@@ -590,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["driver_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)
         Path(args.out).write_text(json.dumps(result), encoding="utf-8")
         return 0
-    data_dir = Path(tempfile.mkdtemp(prefix="kyoso-load-"))
+    data_dir = args.reuse or Path(tempfile.mkdtemp(prefix="kyoso-load-"))
     loadavg = Path("/proc/loadavg").read_text().split()[:3]
     try:
         result = orchestrate(args, data_dir)
@@ -598,8 +604,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
-        if args.keep:
-            print(f"kept {data_dir}")
+        if args.keep or args.reuse:
+            print(f"kept {data_dir} (run again on it with --reuse {data_dir})")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
     result["loadavg"] = " ".join(loadavg)
