@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from whoosh import query
 
 from app.search.analysis import bigram_query, english_term, morphological_query
+from app.search.searchers import SearcherPool
 from app.search.snippets import (
     QueryWords,
     field_terms,
@@ -153,15 +154,21 @@ def build_queries(text: str) -> list[Any]:
 EVERYTHING = "*"
 
 
-def access_filter(staff_tags: Iterable[str]) -> Any:
-    """Public documents, and staff documents whose coarse tag the caller holds (the source decides after).
+def access_tags(staff_tags: Iterable[str]) -> list[str] | None:
+    """The access tags of the documents a caller may be shown: public ones and their staff tags' ones.
 
-    The tag "*" (administrators) filters nothing: every candidate still goes through the sources' `visible`.
+    None for the tag "*" (administrators): nothing is filtered, and every candidate still goes through the
+    sources' `visible` (the source decides, the index only narrows).
     """
     if EVERYTHING in staff_tags:
         return None
-    tags = ["public", *sorted(set(staff_tags) - {"public"})]
-    return query.Or([query.Term("access", tag) for tag in tags])
+    return ["public", *sorted(set(staff_tags) - {"public"})]
+
+
+def access_filter(staff_tags: Iterable[str]) -> Any:
+    """The access tags as a Whoosh filter query (None: no filter)."""
+    tags = access_tags(staff_tags)
+    return None if tags is None else query.Or([query.Term("access", tag) for tag in tags])
 
 
 # The fields results can be narrowed by: the kind of document and the facets.
@@ -349,7 +356,7 @@ def nearest_word(searcher: Any, fields: Sequence[str], word: str) -> str | None:
 
 
 async def run_search(
-    index: Any,
+    pool: SearcherPool | None,
     request: SearchRequest,
     *,
     staff_tags: Iterable[str],
@@ -360,11 +367,13 @@ async def run_search(
 ) -> SearchOutcome:
     """Search, re-check every candidate with `visible`, count facets and page over the visible ones."""
     queries = build_queries(request.text) if request.text else []
-    if index is None or not queries:  # nothing indexed yet, or nothing searchable
+    lease = await in_search_thread(pool.acquire) if pool is not None and queries else None
+    if pool is None or lease is None:  # nothing indexed yet, or nothing searchable
         return SearchOutcome(request=request, unsearchable=request.asked)
-    allow = access_filter(staff_tags)
-    searcher = await in_search_thread(index.searcher)
     try:
+        searcher = lease.searcher
+        tags = access_tags(staff_tags)
+        allow = None if tags is None else await in_search_thread(lease.allowed, tags)
         for found in queries:
             candidates, capped = await in_search_thread(find_candidates, searcher, found, allow, request.sort)
             if candidates:
@@ -385,11 +394,11 @@ async def run_search(
         if suggest and len(shown) < FEW_RESULTS:
             suggestion = await in_search_thread(spelling_candidate, searcher, request.text)
     finally:
-        searcher.close()
+        pool.release(lease)
     if suggestion is not None:
         # Words come from every document in the index: suggest only what finds something the caller may see.
         retry = await run_search(
-            index,
+            pool,
             SearchRequest(text=suggestion, kind=request.kind, selected=request.selected, asked=True),
             staff_tags=staff_tags,
             visible=visible,

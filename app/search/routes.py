@@ -15,7 +15,6 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
 
-from app.search import index as search_index
 from app.search.documents import SearchSource
 from app.search.indexer import default_index_dir
 from app.search.query import (
@@ -29,7 +28,7 @@ from app.search.query import (
     clean_value,
     run_search,
 )
-from app.search.threads import in_search_thread
+from app.search.searchers import searcher_pool
 from app.settings import Settings
 from app.web.htmx import page_or_fragment, wants_fragment
 from app.web.i18n import current_locale
@@ -84,10 +83,10 @@ async def search_as(
         documents = await source.documents([key.partition(":")[2] for key in keys])
         return {doc.key: "\n".join(filter(None, (doc.body_ja, doc.body_en))) for doc in documents}
 
-    # Opened per request: a rebuild swaps in a new generation, and readers take no lock.
-    index = await in_search_thread(search_index.open_index, default_index_dir(settings))
+    # Searchers are pooled and refreshed when the index changes; readers take no lock (searchers.py).
+    pool = searcher_pool(default_index_dir(settings))
     return await run_search(
-        index, request, staff_tags=tags, visible=visible, texts=texts, locale=current_locale.get()
+        pool, request, staff_tags=tags, visible=visible, texts=texts, locale=current_locale.get()
     )
 
 

@@ -1,4 +1,4 @@
-"""Marked titles and snippets: the query's words as written first, the field's analyzer when they are absent."""
+"""Marked titles and snippets: the query's words as written first, else the field's analyzer."""
 
 from __future__ import annotations
 
@@ -72,5 +72,6 @@ def test_at_most_two_pieces_with_the_most_marks_in_reading_order() -> None:
 
     pieces = html.split(" … ")
     assert len(pieces) == 2
-    assert len(marks(pieces[0])) == 2 and len(marks(pieces[1])) == 3
+    assert len(marks(pieces[0])) == 2
+    assert len(marks(pieces[1])) == 3
     assert html.count("あ") <= 4 * FRAGMENT_SURROUND
