@@ -7,6 +7,7 @@ snippets and the "did you mean" suggestion only ever come from visible documents
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from markupsafe import Markup, escape
 from whoosh import query
 
 from app.search.analysis import bigram_query, english_term, morphological_query
+from app.search.index import CARD
 from app.search.searchers import SearcherPool
 from app.search.snippets import (
     QueryWords,
@@ -193,9 +195,22 @@ def stored_values(stored: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     """The kind and facet values of a document, as the index's terms have them (comma lists, stripped)."""
     values = {"kind": frozenset({str(stored.get("kind") or "")}) - {""}}
     for name in FACET_NAMES:
-        raw = str(stored.get(name) or "")
-        values[name] = frozenset(part.strip() for part in raw.split(",") if part.strip())
+        raw = stored.get(name) or ""
+        parts = raw if isinstance(raw, list) else str(raw).split(",")
+        values[name] = frozenset(part.strip() for part in parts if part.strip())
     return values
+
+
+def candidate_cards(searcher: Any, docnums: Sequence[int]) -> list[Candidate]:
+    """Key, kind and facet values of each document: from the card column, else the stored fields."""
+    # An index built before the column existed has no card until the next `reindex`.
+    cards = searcher.reader().column_reader(CARD) if CARD in searcher.schema else None
+    candidates = []
+    for docnum in docnums:
+        raw = cards[docnum] if cards is not None else b""
+        card = json.loads(raw) if raw else searcher.stored_fields(docnum)
+        candidates.append(Candidate(docnum, str(card["key"]), str(card["kind"]), stored_values(card)))
+    return candidates
 
 
 def find_candidates(searcher: Any, found: Any, allow: Any, sort: str) -> tuple[list[Candidate], bool]:
@@ -205,15 +220,8 @@ def find_candidates(searcher: Any, found: Any, allow: Any, sort: str) -> tuple[l
     if sort == "date":
         options.update(sortedby="date", reverse=True)
     results = searcher.search(found, **options)
-    top = results[: MAX_CANDIDATES + 1]
-    candidates = []
-    for hit in top[:MAX_CANDIDATES]:
-        # The stored fields are read once here: they also give the facet counts (no second search).
-        stored = hit.fields()
-        candidates.append(
-            Candidate(hit.docnum, str(stored["key"]), str(stored["kind"]), stored_values(stored))
-        )
-    return candidates, len(top) > MAX_CANDIDATES
+    docnums = [docnum for _, docnum in results.top_n]
+    return candidate_cards(searcher, docnums[:MAX_CANDIDATES]), len(docnums) > MAX_CANDIDATES
 
 
 async def visible_candidates(candidates: Sequence[Candidate], visible: VisibleKeys) -> list[Candidate]:

@@ -9,7 +9,8 @@ from whoosh import query
 from whoosh.index import create_in
 
 from app.search import query as search_query
-from app.search.index import build_schema
+from app.search.documents import SearchDocument
+from app.search.index import CARD, build_schema, write_batch
 from app.search.snippets import SNIPPET_AFTER, SNIPPET_BEFORE, snippet_window
 
 
@@ -52,3 +53,33 @@ def test_candidates_say_when_there_were_more_than_are_rechecked(
         only_three = query.And([found, query.Not(query.Term("key", "challenge:0"))])
         three, capped = search_query.find_candidates(searcher, only_three, allow, "relevance")
         assert (len(three), capped) == (3, False)
+
+
+def test_candidates_read_from_the_card_column_match_the_stored_fields(tmp_path: Path) -> None:
+    """The card column and an index built before it (stored fields only) give the same candidates."""
+    document = SearchDocument(
+        key="output:7",
+        kind="output",
+        title_ja="防災マップ",
+        title_en="Hazard map",
+        body_ja="避難所の地図",
+        body_en="",
+        url="/catalog/map",
+        date=None,
+        facets={"licence": ["MIT"], "theme": ["防災", "地図, GIS"], "prefecture": ["東京都"]},
+    )
+    for name in ("new", "old"):
+        (tmp_path / name).mkdir()
+    with_card = create_in(str(tmp_path / "new"), build_schema())
+    old_schema = build_schema()
+    old_schema.remove(CARD)
+    without_card = create_in(str(tmp_path / "old"), old_schema)
+    for index in (with_card, without_card):
+        assert write_batch(index, (), [document])
+    with with_card.searcher() as new, without_card.searcher() as old:
+        assert CARD not in old.schema
+        from_card = search_query.candidate_cards(new, [0])
+        from_stored = search_query.candidate_cards(old, [0])
+    assert from_card == from_stored
+    assert from_card[0].values["theme"] == frozenset({"防災", "地図  GIS"})
+    assert from_card[0].key == "output:7"
