@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator, Generator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +105,36 @@ def browser_log() -> BrowserLog:
     return BrowserLog()
 
 
+@asynccontextmanager
+async def open_page(
+    browser: Browser, base_url: str, log: BrowserLog, *, timeout_ms: float = 20_000
+) -> AsyncIterator[Page]:
+    """A page in a fresh context (no cookies) of a Japanese reader, its console errors logged into `log`."""
+    context = await browser.new_context(
+        base_url=base_url,
+        locale="ja-JP",
+        timezone_id="Asia/Tokyo",
+        viewport={"width": 1280, "height": 800},
+    )
+    context.set_default_timeout(timeout_ms)
+    await context.add_init_script(CSP_RECORDER)
+    tab = await context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            log.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
+
+    def on_page_error(error: Error) -> None:
+        log.page_errors.append(str(error))
+
+    tab.on("console", on_console)
+    tab.on("pageerror", on_page_error)
+    try:
+        yield tab
+    finally:
+        await context.close()
+
+
 @pytest.fixture
 async def page(
     request: pytest.FixtureRequest,
@@ -113,34 +144,14 @@ async def page(
     artifacts_dir: Path,
 ) -> AsyncIterator[Page]:
     """A page in a fresh context (no cookies) of a Japanese reader; relative URLs go to the live server."""
-    context = await browser.new_context(
-        base_url=live_server.base_url,
-        locale="ja-JP",
-        timezone_id="Asia/Tokyo",
-        viewport={"width": 1280, "height": 800},
-    )
-    context.set_default_timeout(20_000)  # CI shares two cores with the server
-    await context.add_init_script(CSP_RECORDER)
-    tab = await context.new_page()
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            browser_log.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
-
-    def on_page_error(error: Error) -> None:
-        browser_log.page_errors.append(str(error))
-
-    tab.on("console", on_console)
-    tab.on("pageerror", on_page_error)
-    try:
-        yield tab
-    finally:
-        report = getattr(request.node, "rep_call", None)
+    # 20 s: CI shares two cores with the server.
+    async with open_page(browser, live_server.base_url, browser_log) as tab:
         try:
+            yield tab
+        finally:
+            report = getattr(request.node, "rep_call", None)
             if report is not None and report.failed and not tab.is_closed():
                 await tab.screenshot(path=artifacts_dir / f"FAILED-{request.node.name}.png", full_page=True)
-        finally:
-            await context.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -8,19 +8,19 @@ import email.policy
 import re
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Browser, ConsoleMessage, Error, Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from app.database.engines import engine_from_url
 from app.database.registry import current_engine, use_engine
 from app.database.sqlite import KyosoSQLiteEngine
-from tests.e2e.conftest import CSP_RECORDER, BrowserLog, csp_violations
+from tests.e2e.conftest import BrowserLog, csp_violations, open_page
 from tests.e2e.test_judging_in_browser import (
     Comment,
     assigned_submissions,
@@ -85,32 +85,11 @@ async def database(live_server: LiveServer) -> AsyncIterator[None]:
         use_engine(previous)
 
 
-@asynccontextmanager
-async def actor_page(browser: Browser, live_server: LiveServer, log: BrowserLog) -> AsyncIterator[Page]:
+def actor_page(
+    browser: Browser, live_server: LiveServer, log: BrowserLog
+) -> AbstractAsyncContextManager[Page]:
     """A page in a fresh context (no cookies), set up like the `page` fixture and logging into `log`."""
-    context = await browser.new_context(
-        base_url=live_server.base_url,
-        locale="ja-JP",
-        timezone_id="Asia/Tokyo",
-        viewport={"width": 1280, "height": 800},
-    )
-    context.set_default_timeout(20_000)  # two cores shared with the server
-    await context.add_init_script(CSP_RECORDER)
-    tab = await context.new_page()
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            log.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
-
-    def on_page_error(error: Error) -> None:
-        log.page_errors.append(str(error))
-
-    tab.on("console", on_console)
-    tab.on("pageerror", on_page_error)
-    try:
-        yield tab
-    finally:
-        await context.close()
+    return open_page(browser, live_server.base_url, log)
 
 
 async def assert_clean(page: Page, log: BrowserLog) -> None:
@@ -120,18 +99,6 @@ async def assert_clean(page: Page, log: BrowserLog) -> None:
     assert unexpected == [], unexpected
     violations = await csp_violations(page)
     assert violations == [], violations
-
-
-async def sign_in(page: Page, person: Person, next_path: str) -> None:
-    """Sign in through the form and land on `next_path`."""
-    await page.goto(f"/signin?next={next_path}")
-    form = page.locator("#signin-form")
-    await form.locator("#field-email").fill(person.email)
-    await form.locator("#field-password").fill(person.password)
-    await form.locator('button[type="submit"]').click()
-    # On the path itself: the sign-in page's own URL ends with `?next=<path>` too.
-    await page.wait_for_url(lambda url: urlsplit(url).path == next_path, timeout=30_000)  # argon2 under load
-    await expect(page.locator("#signin-form")).to_have_count(0)
 
 
 # --- Step 1: the challenge ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import json
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Error, Page, Response, expect
+from playwright.async_api import Browser, Page, Response, expect
 
 from app.accounts.corporate_number import with_check_digit
 from app.accounts.tables import Membership, Organization
@@ -33,7 +33,7 @@ from app.database.registry import current_engine, use_engine
 from app.database.sqlite import KyosoSQLiteEngine
 from app.submissions.tables import Submission, SubmissionVersion
 from tests.challenges.factories import make_challenge
-from tests.e2e.conftest import CSP_RECORDER, BrowserLog, csp_violations
+from tests.e2e.conftest import BrowserLog, csp_violations, open_page
 from tests.support.live_server import LiveServer
 from tests.support.people import Person, make_bureau, make_user
 
@@ -183,32 +183,9 @@ async def judging(live_server: LiveServer) -> AsyncIterator[Judging]:
 # --- Browser helpers -------------------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def new_page(browser: Browser, live_server: LiveServer, log: BrowserLog) -> AsyncIterator[Page]:
+def new_page(browser: Browser, live_server: LiveServer, log: BrowserLog) -> AbstractAsyncContextManager[Page]:
     """A page in a fresh context (no cookies), set up like the `page` fixture and logging into `log`."""
-    context = await browser.new_context(
-        base_url=live_server.base_url,
-        locale="ja-JP",
-        timezone_id="Asia/Tokyo",
-        viewport={"width": 1280, "height": 800},
-    )
-    context.set_default_timeout(10_000)
-    await context.add_init_script(CSP_RECORDER)
-    tab = await context.new_page()
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            log.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
-
-    def on_page_error(error: Error) -> None:
-        log.page_errors.append(str(error))
-
-    tab.on("console", on_console)
-    tab.on("pageerror", on_page_error)
-    try:
-        yield tab
-    finally:
-        await context.close()
+    return open_page(browser, live_server.base_url, log, timeout_ms=10_000)
 
 
 # The one deliberately refused request (the proposer's own approval) logs its 403 on the console.
