@@ -520,8 +520,9 @@ def orchestrate(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         timings["seed"] = run_step("seed (bench/seed_load.py)", seed_command, env)
         timings["reindex"] = run_step("reindex", [sys.executable, "-m", "app", "reindex"], env)
     plan = json.loads(plan_path.read_text(encoding="utf-8"))
-    seeding = f"{timings.get('seed', 0):.1f} s; reindex {timings.get('reindex', 0):.1f} s"
-    print(f"seeded {plan['sizes']} in {seeding}", flush=True)
+    if not args.reuse:
+        seeding = f"{timings['seed']:.1f} s; reindex {timings['reindex']:.1f} s"
+        print(f"seeded {plan['sizes']} in {seeding}", flush=True)
     if len(plan["startups"]) < args.startups or len(plan["judges"]) < args.judges:
         raise http_bench.BenchError(
             f"the seed has {len(plan['startups'])} startup users and {len(plan['judges'])} judges with work"
