@@ -162,7 +162,10 @@ class CheckoutController(Controller):
         """Refund all or part (officials of the bureau; admins for sponsorships)."""
         values = await form_values(request)
         user = viewer_of(request)
-        await visible_payment(user, payment_id)
+        _row, facts = await visible_payment(user, payment_id)
+        # Refused before the gateway is asked for: without Stripe, everyone would be told it is unavailable.
+        if not policies.can_refund(user, facts):
+            raise NotFoundException
         back = values.get("back", "")
         back = back if back.startswith("/") and not back.startswith("//") else f"/payments/{payment_id}"
         try:
@@ -186,9 +189,13 @@ class CheckoutController(Controller):
         self, request: Req, payment_id: FromPath[int], settings: NamedDependency[Settings]
     ) -> Response[Any]:
         """Stop a monthly sponsorship."""
+        user = viewer_of(request)
+        _row, facts = await visible_payment(user, payment_id)
+        if not policies.can_cancel_sponsorship(user, facts):
+            raise NotFoundException
         try:
             async with open_gateway(settings) as gateway:
-                await sponsorship.cancel_sponsorship(viewer_of(request), payment_id, gateway)
+                await sponsorship.cancel_sponsorship(user, payment_id, gateway)
         except GatewayUnavailable:
             flash(request, _("Card payments are unavailable at the moment."), "error")
             return redirect_after_post(request, f"/payments/{payment_id}")
