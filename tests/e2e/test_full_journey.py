@@ -60,7 +60,6 @@ from tests.e2e.journey_steps import (
     schedule_pitch_slots,
     search_from_header,
     send_for_review,
-    sign_in,
     sign_up,
     submit_application,
     verification_link,
@@ -75,6 +74,7 @@ from tests.e2e.test_judging_in_browser import (
     create_round,
     invite_judges,
     posted_to,
+    sign_in,
 )
 from tests.support.live_server import LiveServer
 from tests.support.people import Person, make_bureau, make_user
