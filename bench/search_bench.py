@@ -1,6 +1,7 @@
 """Index 100,000 synthetic ja/en documents with the search schema and time indexing and queries.
 
-    .venv/bin/python bench/search_bench.py [--corpus realistic|dense] [--procs 1 2] [--documents N]
+    .venv/bin/python bench/search_bench.py [--corpus realistic|dense] [--procs 1 2] [--documents N] [--merge]
+    .venv/bin/python bench/search_bench.py --procs 2 --keep DIR, then --reuse DIR/procs2 [--merge]
 
 Two corpora. "dense": every document is about one of the seven query themes, written from ~50 phrases, so
 each query matches 3-20% of the corpus (a worst case: Whoosh scores every match in Python). "realistic"
@@ -371,6 +372,13 @@ def run_queries(path: Path, rounds: int, limit: int) -> None:
         )
 
 
+def merge(path: Path) -> None:
+    """Merge every segment into one (a procs=2 build leaves two; the app's `reindex` writes one)."""
+    started = time.perf_counter()
+    index.open_dir(str(path)).optimize()
+    print(f"merged into one segment in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def main() -> None:
     """Build the index with each writer setting, then time the fixed queries on the last one."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -381,9 +389,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="keep the indexes in this new directory to re-run queries")
     parser.add_argument("--reuse", type=Path, help="time queries on an index kept by --keep (no indexing)")
+    parser.add_argument(
+        "--merge", action="store_true", help="merge the index into one segment first, as `reindex` writes it"
+    )
     args = parser.parse_args()
 
     if args.reuse is not None:
+        if args.merge:
+            merge(args.reuse)
         run_queries(args.reuse, args.rounds, args.limit)
         return
     root = Path(tempfile.mkdtemp(prefix="kyoso-search-bench-")) if args.keep is None else args.keep
@@ -400,6 +413,8 @@ def main() -> None:
                 f"({seconds / args.documents * 1000:.2f} s per 1,000), {size:.1f} MB on disk",
                 flush=True,
             )
+        if args.merge:
+            merge(path)
         run_queries(path, args.rounds, args.limit)
     finally:
         if args.keep is None:

@@ -33,12 +33,13 @@ of expected documents; ``python -m tests.search.test_relevance`` prints the tabl
 - The bigram field (NFKC, lowercase, hiragana→katakana, CJK character bigrams, Latin words stemmed)
   catches what the dictionary splits wrongly or does not know (new coined compounds, names). It is ranked
   lower because it also finds 京都 inside 東京都.
-- bench/search_bench.py, 100,000 synthetic documents, on a 2-core container shared with other test runs:
-  indexing 5.80 s per 1,000 (procs=1) and 1.97 s per 1,000 (procs=2, multisegment), 125 MB on disk;
-  5,000 documents alone: 1.73 s per 1,000. Query latency, limit 10: ``text_query`` median 175 ms /
-  p95 566 ms; ``search_text`` median 68 ms / p95 184 ms (5,000 documents: 4 / 12 ms). Over the 25 ms
-  p95 target: the synthetic vocabulary is small, so each query matches 5-16% of the corpus, and Whoosh
-  scores every match in Python (unscored is still 27-90 ms). Use ``search_text``.
+- bench/search_bench.py, 100,000 synthetic documents (an earlier, denser corpus where each query matched
+  5-16% of the documents): ``text_query`` median 175 ms / p95 566 ms; ``search_text`` median 68 ms / p95
+  184 ms: Whoosh scores every match in Python. On the realistic corpus (three documents in ten about the
+  query themes, the rest about a city's other business; 1.25 s per 1,000 documents with procs=2, 123 MB),
+  quiet machine: ``search_text`` median 9.1 ms / p95 18.0 ms on one segment (what ``reindex`` writes),
+  9.9 / 19.5 ms on two; ``text_query`` median 20.1 ms / p95 70.3 ms. Use ``search_text``. The slowest
+  query joins terms found in nearly half the documents (令和６年度: ~100 ms).
 
 Whoosh pickles analyzers into the index, so the tokenizer classes live at module level and the Sudachi
 dictionary lives in a per-process, per-thread cache (a Sudachi tokenizer must not be shared by threads).
