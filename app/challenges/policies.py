@@ -67,9 +67,14 @@ def can_see_history(user: Viewer | None, challenge: ChallengeFacts) -> bool:
     return can_act_for_bureau(user, challenge.bureau_id)
 
 
+def may_ask_questions(user: Viewer | None) -> bool:
+    """Only startup members ask questions (judges, officials and admins never do)."""
+    return user is not None and bool(user.memberships)
+
+
 def can_ask_question(user: Viewer | None, challenge: ChallengeFacts, now: datetime) -> bool:
     """Startup members ask while applications and the question period are open."""
-    return user is not None and bool(user.memberships) and accepting_questions(challenge, now)
+    return may_ask_questions(user) and accepting_questions(challenge, now)
 
 
 def can_answer_question(user: Viewer | None, challenge: ChallengeFacts) -> bool:

@@ -313,10 +313,13 @@ async def ask_question(user: Viewer | None, challenge_id: int, body: str, *, now
 
     Raises:
         NotFoundException: the user may not see the challenge.
+        PermissionDeniedException: the user belongs to no organization.
         InvalidInput: questions are closed, or the question is empty or too long.
     """
     async with Question._meta.db.transaction():
         facts = await visible_facts(user, challenge_id)
+        if not policies.may_ask_questions(user):
+            raise PermissionDeniedException(_("Only members of a registered organization can ask questions."))
         if user is None or not policies.can_ask_question(user, facts, now):
             raise InvalidInput({"body": _("Questions are not accepted for this challenge now.")})
         text = body.strip()

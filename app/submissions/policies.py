@@ -19,9 +19,14 @@ def is_applicant(user: Viewer | None, organization_id: int) -> bool:
     return user is not None and organization_id in user.memberships
 
 
+def is_startup_member(user: Viewer | None) -> bool:
+    """Only members of a registered organization apply (judges, officials and admins never do)."""
+    return user is not None and bool(user.memberships)
+
+
 def can_apply(user: Viewer | None, challenge: ChallengeFacts, now: datetime) -> bool:
     """Startup members may start an application while the challenge accepts them."""
-    return user is not None and bool(user.memberships) and accepting_applications(challenge, now)
+    return is_startup_member(user) and accepting_applications(challenge, now)
 
 
 def can_apply_for(
@@ -36,10 +41,15 @@ def can_view_submission(user: Viewer | None, submission: SubmissionFacts) -> boo
     return is_applicant(user, submission.organization_id) or can_act_for_bureau(user, submission.bureau_id)
 
 
+def may_change_submission(user: Viewer | None, submission: SubmissionFacts) -> bool:
+    """Only the applying organization's members ever change, submit or withdraw it (the bureau reads it)."""
+    return is_applicant(user, submission.organization_id)
+
+
 def can_edit_submission(user: Viewer | None, submission: SubmissionFacts, now: datetime) -> bool:
     """The organization's members change the draft until the deadline (also after submitting: a resubmit)."""
     return (
-        is_applicant(user, submission.organization_id)
+        may_change_submission(user, submission)
         and submission.status in OPEN_STATUSES
         and accepting_applications(submission.challenge, now)
     )

@@ -144,6 +144,7 @@ class DraftController(Controller):
         user = viewer_of(request)
         now = utcnow()
         facts = await services.visible_submission(user, submission_id)
+        services.refuse_unless_applicant(user, facts)
         view = await queries.draft_view(facts)
         errors: dict[str, str] = {}
         keys = [services.SUMMARY_KEY] + [

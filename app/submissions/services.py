@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 
 from app.accounts.tables import Membership
 from app.accounts.viewer import Viewer
@@ -62,12 +62,22 @@ async def editable_submission(user: Viewer | None, submission_id: int, now: date
 
     Raises:
         NotFoundException: the user may not see it.
+        PermissionDeniedException: the user may see it but is not of the applying organization.
         InvalidInput: it is closed for changes (deadline passed, withdrawn, or judged).
     """
     facts = await visible_submission(user, submission_id)
+    refuse_unless_applicant(user, facts)
     if not policies.can_edit_submission(user, facts, now):
         raise InvalidInput({"form": closed_message(facts, now)})
     return facts
+
+
+def refuse_unless_applicant(user: Viewer | None, facts: SubmissionFacts) -> None:
+    """403 for someone who may read the application (its bureau, an admin) but not change it."""
+    if not policies.may_change_submission(user, facts):
+        raise PermissionDeniedException(
+            _("Only the applying organization's members can change this application.")
+        )
 
 
 def closed_message(facts: SubmissionFacts, now: datetime) -> str:
@@ -87,10 +97,13 @@ async def start_submission(
 
     Raises:
         NotFoundException: the user may not see the challenge.
+        PermissionDeniedException: the user belongs to no organization (judges, officials).
         InvalidInput: applications are closed, or the user is not a member of that organization.
     """
     async with Submission._meta.db.transaction():
         facts = await visible_facts(user, challenge_id)
+        if not policies.is_startup_member(user):
+            raise PermissionDeniedException(_("Only members of a registered organization can apply."))
         if user is None or not policies.can_apply_for(user, facts, organization_id, now):
             raise InvalidInput(
                 {"organization": _("Choose one of your organizations while applications are open.")}
@@ -284,12 +297,15 @@ async def withdraw_submission(user: Viewer | None, submission_id: int, reason: s
     """Withdraw before the deadline, with a reason; the organization may start a new application afterwards.
 
     Raises:
+        NotFoundException: the user may not see it.
+        PermissionDeniedException: the user may see it but is not of the applying organization.
         InvalidInput: no reason, or closed for changes.
     """
-    if not reason.strip():
-        raise InvalidInput({"reason": _("Say why you withdraw (the bureau reads it).")})
     async with Submission._meta.db.transaction():
+        # Who asks is checked before what they wrote: the bureau is refused even with a reason.
         await editable_submission(user, submission_id, now)
+        if not reason.strip():
+            raise InvalidInput({"reason": _("Say why you withdraw (the bureau reads it).")})
         await (
             Submission.update(
                 {

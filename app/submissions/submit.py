@@ -15,7 +15,12 @@ from app.payments.entry_fees import entry_fee_settled
 from app.search.changes import record_search_change
 from app.submissions import policies
 from app.submissions.answers import answer_problem
-from app.submissions.services import SUMMARY_MAX_CHARS, closed_message, visible_submission
+from app.submissions.services import (
+    SUMMARY_MAX_CHARS,
+    closed_message,
+    refuse_unless_applicant,
+    visible_submission,
+)
 from app.submissions.state import SubmissionStatus, count_characters, receipt_number
 from app.submissions.tables import (
     Answer,
@@ -157,10 +162,12 @@ async def submit_submission(user: Viewer | None, submission_id: int, *, now: dat
 
     Raises:
         NotFoundException: the user may not see the submission.
+        PermissionDeniedException: the user may see it but is not of the applying organization.
         InvalidInput: past the deadline (nothing saved), or rules broken (every one listed).
     """
     async with Submission._meta.db.transaction():
         facts = await visible_submission(user, submission_id)
+        refuse_unless_applicant(user, facts)
         if user is None or not policies.can_submit_submission(user, facts, now):
             raise InvalidInput({"form": closed_message(facts, now)})
         content, errors = await snapshot(submission_id, facts.challenge.id)

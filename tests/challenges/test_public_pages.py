@@ -232,6 +232,10 @@ async def test_question_rules(client: WebClient, town: tuple[int, int, Person]) 
     await client.sign_in(other_official.email, other_official.password)
     assert (await client.post(f"/questions/{question['id']}/answer", {"answer": "x"})).status_code == 404
     assert (await Question.select(Question.answered_at).first().run())["answered_at"] is None
+    # An official (no organization) may not ask at all: refused before the question is read.
+    asked = await client.post("/challenges/open-q/questions", {"body": "職員からの質問"})
+    assert asked.status_code == 403
+    assert await Question.count().run() == 1
 
 
 async def test_follow_and_unfollow(client: WebClient, town: tuple[int, int, Person]) -> None:

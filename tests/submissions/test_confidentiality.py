@@ -96,7 +96,11 @@ async def test_a_colleague_and_the_bureau_may_read_it(
         {"answer-summary": "x", "revision-summary": "1"},
         htmx=True,
     )
-    assert refused.status_code == 422
+    assert refused.status_code == 403  # may read, may not change: refused before the form is looked at
+    assert (await other_client.post(f"/submissions/{submission_id}", {})).status_code == 403
+    assert (
+        await other_client.post(f"/submissions/{submission_id}/withdraw", {"reason": "x"})
+    ).status_code == 403
 
 
 async def test_only_members_can_start_an_application_for_an_organization(client: WebClient) -> None:
@@ -109,6 +113,18 @@ async def test_only_members_can_start_an_application_for_an_organization(client:
         f"/challenges/{contest.slug}/apply", {"organization": str(contest.organization_id)}
     )
     assert refused.status_code == 422
+    assert await Submission.count().run() == 0
+
+
+async def test_someone_without_an_organization_cannot_apply(client: WebClient) -> None:
+    """A judge (or official) belongs to no organization: refused (403) whatever the form says."""
+    contest = await make_contest()
+    judge = await make_user("judge@jury.example", role="judge")
+    await client.sign_in(judge.email, judge.password)
+    refused = await client.post(
+        f"/challenges/{contest.slug}/apply", {"organization": str(contest.organization_id)}
+    )
+    assert refused.status_code == 403
     assert await Submission.count().run() == 0
 
 

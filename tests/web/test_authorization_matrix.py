@@ -338,8 +338,8 @@ MATRIX: tuple[tuple[str, str, str, str], ...] = (
     ("POST", "/catalog/{slug}/submit", "published", "S 403 403 403 403 403 403 403 403"),
     ("POST", "/challenges/new", "-", "S 404 404 404 404 404 ok ok ok"),
     ("POST", "/challenges/preview", "-", "S 404 404 404 404 404 ok ok ok"),
-    # Startup members apply and ask; for others the service refuses the request as invalid (422).
-    ("POST", "/challenges/{slug}/apply", "published", "S ok ok 422 422 422 422 422 422"),
+    # Startup members apply and ask; anyone without an organization is refused (403) before the form is read.
+    ("POST", "/challenges/{slug}/apply", "published", "S ok ok 403 403 403 403 403 403"),
     ("POST", "/challenges/{slug}/attachments", "published", "S 403 403 403 403 403 ok 403 ok"),
     # The official removes the attachment first; the admin then finds it gone (404).
     (
@@ -370,7 +370,7 @@ MATRIX: tuple[tuple[str, str, str, str], ...] = (
     ("POST", "/challenges/{slug}/pitch-day/check-in", "published", "S 404 404 404 404 404 ok 404 ok"),
     ("POST", "/challenges/{slug}/pitch-day/register", "published", "S ok ok ok ok ok ok ok ok"),
     ("POST", "/challenges/{slug}/pitch-day/ticket-types", "published", "S 404 404 404 404 404 ok 404 ok"),
-    ("POST", "/challenges/{slug}/questions", "published", "S ok ok 422 422 422 422 422 422"),
+    ("POST", "/challenges/{slug}/questions", "published", "S ok ok 403 403 403 403 403 403"),
     # Results are proposed, approved and published only while judging: 422 for the bureau otherwise.
     ("POST", "/challenges/{slug}/results/proposal", "published", "S 404 404 404 404 404 422 404 422"),
     (
@@ -500,30 +500,30 @@ MATRIX: tuple[tuple[str, str, str, str], ...] = (
     ("POST", "/payments/{payment_id}/refund", "-", "S 404 404 404 404 404 ok 404 ok"),
     ("POST", "/questions/{question_id}/answer", "-", "S 404 404 404 404 404 ok 404 ok"),
     ("POST", "/signout", "-", "303 303 303 303 303 303 303 303 303"),
-    # The bureau may see an application but not change it: refused as invalid (422); saving nothing: 303.
-    ("POST", "/submissions/{submission_id}", "submitted", "S ok 404 404 404 404 303 404 303"),
-    ("POST", "/submissions/{submission_id}/answers/{key}", "submitted", "S ok 404 404 404 404 422 404 422"),
+    # The bureau (and an admin) may read an application but never change it: 403 before the form is read.
+    ("POST", "/submissions/{submission_id}", "submitted", "S ok 404 404 404 404 403 404 403"),
+    ("POST", "/submissions/{submission_id}/answers/{key}", "submitted", "S ok 404 404 404 404 403 404 403"),
     (
         "POST",
         "/submissions/{submission_id}/consents/{index}",
         "submitted",
-        "S ok 404 404 404 404 422 404 422",
+        "S ok 404 404 404 404 403 404 403",
     ),
     (
         "POST",
         "/submissions/{submission_id}/files/{field_id}",
         "submitted",
-        "S ok 404 404 404 404 422 404 422",
+        "S ok 404 404 404 404 403 404 403",
     ),
     (
         "POST",
         "/submissions/{submission_id}/files/{file_id}/remove",
         "submitted",
-        "S ok 404 404 404 404 422 404 422",
+        "S ok 404 404 404 404 403 404 403",
     ),
-    ("POST", "/submissions/{submission_id}/submit", "submitted", "S ok 404 404 404 404 422 404 422"),
-    ("POST", "/submissions/{submission_id}/team", "submitted", "S ok 404 404 404 404 422 404 422"),
-    ("POST", "/submissions/{submission_id}/withdraw", "submitted", "S ok 404 404 404 404 422 404 422"),
+    ("POST", "/submissions/{submission_id}/submit", "submitted", "S ok 404 404 404 404 403 404 403"),
+    ("POST", "/submissions/{submission_id}/team", "submitted", "S ok 404 404 404 404 403 404 403"),
+    ("POST", "/submissions/{submission_id}/withdraw", "submitted", "S ok 404 404 404 404 403 404 403"),
     (
         "GET",
         "/challenges/{slug}/pitch-day/ticket-types/{type_id}",
