@@ -133,6 +133,9 @@ async def record_adoption(
     """
     if output.status != "published":
         raise NotFoundException
+    municipalities = await member_municipalities(user)
+    if not policies.may_record_adoptions(user, municipalities):
+        raise NotAnOfficial({"municipality_code": _("Only officials of a municipality can say this.")})
     errors = check_adoption_form(values)
     if errors:
         raise InvalidInput(errors)
@@ -140,7 +143,7 @@ async def record_adoption(
     if municipality is None:
         # A code can pass the check digit and still not exist (remainders 0 and 10 share check digit 1).
         raise InvalidInput({"municipality_code": _("No municipality has this code.")})
-    if not policies.can_record_adoption(user, await member_municipalities(user), municipality["id"]):
+    if not policies.can_record_adoption(user, municipalities, municipality["id"]):
         raise NotAnOfficial(
             {"municipality_code": _("You are not registered as an official of this municipality.")}
         )

@@ -55,6 +55,11 @@ def can_approve_output(user: Viewer | None, output: OutputFacts) -> bool:
     )
 
 
+def may_record_adoptions(user: Viewer | None, municipalities: Collection[int]) -> bool:
+    """Only officials of some municipality record adoptions at all (asked before the form is read)."""
+    return user is not None and bool(municipalities)
+
+
 def can_record_adoption(user: Viewer | None, municipalities: Collection[int], municipality_id: int) -> bool:
     """Only an official of that municipality says what it did with an output."""
     return user is not None and municipality_id in municipalities

@@ -111,22 +111,24 @@ async def test_an_official_records_and_the_maintainer_is_asked_to_confirm(
 
 
 @pytest.mark.parametrize(
-    ("who", "code_of", "expected"),
+    ("who", "code_of", "why"),
     [
-        ("citizen", "chiyoda", 403),  # not an official of any municipality
-        ("maintainer", "chiyoda", 403),
-        ("osaka_official", "chiyoda", 403),  # an official, but of another municipality
+        # Not an official of any municipality: refused before the form is read.
+        ("citizen", "chiyoda", "Only officials of a municipality can say this."),
+        ("maintainer", "chiyoda", "Only officials of a municipality can say this."),
+        # An official, but of another municipality.
+        ("osaka_official", "chiyoda", "not registered as an official of this municipality"),
     ],
 )
 async def test_only_the_municipalitys_officials_record(
-    client: WebClient, world: World, who: str, code_of: str, expected: int
+    client: WebClient, world: World, who: str, code_of: str, why: str
 ) -> None:
     person = getattr(world, who)
     municipality = getattr(world, code_of)
-    assert await record(client, person, adoption_form(municipality["code"])) == expected
+    assert await record(client, person, adoption_form(municipality["code"])) == 403
     assert await Adoption.count().run() == 0
     page = await client.post("/catalog/stopcovid/adoptions", adoption_form(municipality["code"]))
-    assert "not registered as an official of this municipality" in page.text
+    assert why in page.text
 
 
 async def test_anonymous_visitors_cannot_record(client: WebClient, world: World) -> None:
