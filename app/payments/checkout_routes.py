@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK, HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
@@ -68,7 +68,9 @@ class CheckoutController(Controller):
         """Pay with the card token Stripe.js made; JSON for the script, a redirect or the form otherwise."""
         user = viewer_of(request)
         values = await form_values(request)
-        row, _facts = await visible_payment(user, payment_id)
+        row, facts = await visible_payment(user, payment_id)
+        if not policies.is_payer(user, facts):
+            raise PermissionDeniedException(_("Only the person this payment is for can pay it."))
         try:
             async with open_gateway(settings) as gateway:
                 if row["monthly"]:

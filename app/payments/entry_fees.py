@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 
 from app.accounts.viewer import Viewer
 from app.challenges.tables import Challenge
@@ -114,6 +114,12 @@ async def fee_context(user: Viewer | None, submission_id: int) -> dict[str, Any]
     return {"submission": submission, "fee": fee, "payments": payments, "settled": settled}
 
 
+def refuse_unless_member(user: Viewer | None, organization_id: int) -> None:
+    """403 for someone who may see the fee (the bureau, an admin) but does not pay it."""
+    if not policies.pays_for_organization(user, organization_id):
+        raise PermissionDeniedException(_("Only the applying organization's members pay its entry fee."))
+
+
 async def start_entry_fee_payment(
     user: Viewer | None, submission_id: int, gateway: PaymentGateway | None, *, now: datetime
 ) -> int:
@@ -121,11 +127,13 @@ async def start_entry_fee_payment(
 
     Raises:
         NotFoundException: the user may not see the submission.
+        PermissionDeniedException: the user is not of the applying organization.
         InvalidInput: no fee, already settled, past the deadline, or payments unavailable.
     """
     context = await fee_context(user, submission_id)
     submission, fee = context["submission"], context["fee"]
     deadline = submission["challenge.applications_close_at"]
+    refuse_unless_member(user, submission["organization"])
     if user is None or not policies.can_pay_entry_fee(user, submission["organization"], deadline, now):
         raise InvalidInput({"payment": _("The entry fee can no longer be paid: the deadline has passed.")})
     if fee is None or context["settled"]:
@@ -153,11 +161,13 @@ async def use_waiver(user: Viewer | None, submission_id: int, code: str, *, now:
 
     Raises:
         NotFoundException: the user may not see the submission.
+        PermissionDeniedException: the user is not of the applying organization.
         InvalidInput: unknown, used or another challenge's code, or past the deadline.
     """
     context = await fee_context(user, submission_id)
     submission = context["submission"]
     deadline = submission["challenge.applications_close_at"]
+    refuse_unless_member(user, submission["organization"])
     if user is None or not policies.can_pay_entry_fee(user, submission["organization"], deadline, now):
         raise InvalidInput({"code": _("The entry fee can no longer be paid: the deadline has passed.")})
     async with FeeWaiver._meta.db.transaction():

@@ -62,13 +62,14 @@ def can_buy_ticket(user: Viewer | None, ticket_type: TicketTypeFacts, now: datet
     return user is not None and ticket_type.sales_open_at <= now < ticket_type.sales_close_at
 
 
+def is_payer(user: Viewer | None, payment: PaymentFacts) -> bool:
+    """The person a payment is for (the bureau may see it, but never pays it)."""
+    return user is not None and user.id == payment.payer_id
+
+
 def can_pay(user: Viewer | None, payment: PaymentFacts) -> bool:
     """Only the payer enters a card for their own payment, while it is not paid yet."""
-    return (
-        user is not None
-        and user.id == payment.payer_id
-        and payment.status in {"created", "processing", "failed"}
-    )
+    return is_payer(user, payment) and payment.status in {"created", "processing", "failed"}
 
 
 def can_view_payment(user: Viewer | None, payment: PaymentFacts) -> bool:
@@ -106,13 +107,16 @@ def can_view_entry_fee(user: Viewer | None, organization_id: int, bureau_id: int
     return member or acts_for(user, bureau_id)
 
 
+def pays_for_organization(user: Viewer | None, organization_id: int) -> bool:
+    """Only members of the applying organization pay its entry fee or use a waiver (never the bureau)."""
+    return user is not None and organization_id in user.memberships
+
+
 def can_pay_entry_fee(
     user: Viewer | None, organization_id: int, deadline: datetime | None, now: datetime
 ) -> bool:
     """A member of the applying organization, before the application deadline."""
-    if user is None or organization_id not in user.memberships:
-        return False
-    return deadline is None or now < deadline
+    return pays_for_organization(user, organization_id) and (deadline is None or now < deadline)
 
 
 def can_sponsor(user: Viewer | None) -> bool:

@@ -139,6 +139,12 @@ async def test_outsiders_cannot_see_or_pay_someone_elses_fee(
     assert (await pay_client.get(f"/payments/entry/{submission_id}")).status_code == 404
     assert (await pay_client.post(f"/payments/entry/{submission_id}/pay")).status_code == 404
     assert await Payment.count().run() == 0
+    # The bureau sees the fee but pays nothing and uses no waiver: refused, not told the deadline passed.
+    assert (await official_client.get(f"/payments/entry/{submission_id}")).status_code == 200
+    assert (await official_client.post(f"/payments/entry/{submission_id}/pay")).status_code == 403
+    waiver = await official_client.post(f"/payments/entry/{submission_id}/waiver", {"code": "X"})
+    assert waiver.status_code == 403
+    assert await Payment.count().run() == 0
 
 
 async def test_only_the_bureau_sets_the_fee(pay_client: WebClient, contest: Contest) -> None:

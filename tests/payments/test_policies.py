@@ -110,6 +110,17 @@ def test_entry_fees_are_paid_by_members_before_the_deadline() -> None:
     assert not policies.can_pay_entry_fee(member, 42, NOW, NOW)
     assert not policies.can_pay_entry_fee(STRANGER, 42, NOW + timedelta(hours=1), NOW)
     assert not policies.can_pay_entry_fee(None, 42, None, NOW)
+    # The bureau sees the fee but never pays it, deadline or not.
+    assert not policies.can_pay_entry_fee(OFFICIAL, 42, None, NOW)
+    assert not policies.pays_for_organization(OFFICIAL, 42)
+    assert not policies.pays_for_organization(ADMIN, 42)
+    assert policies.pays_for_organization(member, 42)
+
+
+def test_the_payer_is_only_the_person_the_payment_is_for() -> None:
+    assert policies.is_payer(PAYER, payment())
+    for user in (None, STRANGER, OFFICIAL, ADMIN):
+        assert not policies.is_payer(user, payment())
 
 
 def test_an_entry_fee_is_seen_by_the_applicants_and_the_bureau_only() -> None:

@@ -488,15 +488,15 @@ MATRIX: tuple[tuple[str, str, str, str], ...] = (
     ("POST", "/organizations", "-", "S ok ok ok ok ok ok ok ok"),
     ("POST", "/organizations/{organization_id}/invitations", "-", "S ok 404 404 404 404 404 404 ok"),
     ("POST", "/password/reset/{token}", "-", "400 400 400 400 400 400 400 400 400"),
-    ("POST", "/payments/entry/{submission_id}/pay", "-", "S ok 404 404 404 404 422 404 422"),
-    ("POST", "/payments/entry/{submission_id}/waiver", "-", "S ok 404 404 404 404 422 404 422"),
+    ("POST", "/payments/entry/{submission_id}/pay", "-", "S ok 404 404 404 404 403 404 403"),
+    ("POST", "/payments/entry/{submission_id}/waiver", "-", "S ok 404 404 404 404 403 404 403"),
     # Stripe is not configured in this app: the webhook answers 503, and cancel and refund stop at the
     # gateway (a redirect back with the reason) before the policy is asked (refund asks who sees it first).
     ("POST", "/payments/stripe/webhook", "-", "503 503 503 503 503 503 503 503 503"),
     # The payment is the other startup's ticket: no monthly sponsorship to stop, whoever asks (asked before
     # the gateway, so "payments unavailable" is never the answer to someone who may not act).
     ("POST", "/payments/{payment_id}/cancel", "-", "S 404 404 404 404 404 404 404 404"),
-    ("POST", "/payments/{payment_id}/card", "-", "S 404 422 404 404 404 422 404 422"),
+    ("POST", "/payments/{payment_id}/card", "-", "S 404 422 404 404 404 403 404 403"),
     ("POST", "/payments/{payment_id}/refund", "-", "S 404 404 404 404 404 ok 404 ok"),
     ("POST", "/questions/{question_id}/answer", "-", "S 404 404 404 404 404 ok 404 ok"),
     ("POST", "/signout", "-", "303 303 303 303 303 303 303 303 303"),
