@@ -15,12 +15,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
 from app.database.engines import engine_from_url
 from app.database.registry import current_engine, use_engine
 from app.database.sqlite import KyosoSQLiteEngine
 from tests.e2e.conftest import BrowserLog, csp_violations, open_page
+from tests.e2e.test_accessibility import AXE_OPTIONS, BLOCKING_IMPACTS, Finding
 from tests.e2e.test_judging_in_browser import (
     Comment,
     assigned_submissions,
@@ -53,10 +55,17 @@ def jst_local(moment: datetime) -> str:
 
 @dataclass
 class Shots:
-    """Numbered full-page screenshots: test-artifacts/e2e/journey/NN-step-name.png."""
+    """Numbered full-page screenshots (test-artifacts/e2e/journey/NN-step-name.png), each page checked by axe.
+
+    axe runs on the address the step ended on, opened again in another tab of the same session, in Japanese
+    and English at 1280 and 375 px; the findings are asserted at the end of the journey. (Not in the
+    journey's own tab: axe sets inline styles and fetches style sheets, which the console would report.)
+    """
 
     folder: Path
     taken: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    axe: Axe = field(default_factory=Axe)
 
     def __post_init__(self) -> None:
         """Start from an empty folder, so the numbers tell the order of this run only."""
@@ -65,10 +74,43 @@ class Shots:
             old.unlink()
 
     async def __call__(self, page: Page, name: str) -> None:
-        """Save the page as the next numbered screenshot."""
+        """Save the page as the next numbered screenshot and check it with axe."""
         file_name = f"{len(self.taken) + 1:02d}-{name}.png"
         await page.screenshot(path=self.folder / file_name, full_page=True)
         self.taken.append(file_name)
+        await self.check_address(page, name)
+
+    async def check(self, page: Page, label: str) -> None:
+        """Every WCAG 2.0/2.1 A and AA violation axe finds on the page as it is now."""
+        results = await self.axe.run(page, options=AXE_OPTIONS)
+        self.findings.extend(
+            Finding(label, v["id"], v.get("impact") or "minor", len(v["nodes"]), v["help"])
+            for v in results.response["violations"]
+        )
+
+    async def check_address(self, page: Page, name: str) -> None:
+        """The page's address in another tab of its session, in both languages and at both widths."""
+        context = page.context
+        tab = await context.new_page()
+        try:
+            for locale in ("ja", "en"):
+                await context.add_cookies([{"name": "locale", "value": locale, "url": page.url}])
+                await tab.set_viewport_size({"width": 1280, "height": 800})
+                await tab.goto(page.url)
+                await self.check(tab, f"{name} {locale} 1280px")
+                await tab.set_viewport_size({"width": 375, "height": 800})
+                await self.check(tab, f"{name} {locale} 375px")
+        finally:
+            # Back to the journey's Japanese (the reader's Accept-Language) for the next steps.
+            await context.clear_cookies(name="locale")
+            await tab.close()
+
+    def assert_accessible(self) -> None:
+        """No serious or critical violation on any page; the others are printed."""
+        for finding in self.findings:
+            print(f"axe {finding.impact}: {finding.page}: {finding.rule} ({finding.nodes}) {finding.help}")
+        blocking = [finding for finding in self.findings if finding.impact in BLOCKING_IMPACTS]
+        assert blocking == [], blocking
 
 
 @asynccontextmanager

@@ -12,6 +12,8 @@ The people around the founder (officials, judges, three other applicants, the ot
 rows written straight into the live server's database, as the other browser tests' fixtures do; everything
 the journey is about goes through the browser. Every judge gives an application the same scores, so the
 ranking is known whatever the automatic assignment gives each judge. Screenshots: test-artifacts/e2e/journey/.
+Every page a step ends on is also checked by axe (WCAG 2.0/2.1 A and AA) in Japanese and English at 1280
+and 375 px: no serious or critical violation anywhere in the journey.
 """
 
 from __future__ import annotations
@@ -401,3 +403,6 @@ async def test_from_a_drafted_challenge_to_another_city_reusing_the_winners_outp
         await expect(adopted_by(city)).to_have_text(count_of(1))
         await shot(city, "output-adopted-by-one-city")
         await assert_clean(city, browser_log)
+
+    # Every page of the journey, in Japanese and English, at 1280 and 375 px.
+    shot.assert_accessible()
