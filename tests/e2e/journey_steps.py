@@ -26,10 +26,9 @@ from tests.e2e.test_accessibility import AXE_OPTIONS, BLOCKING_IMPACTS, Finding
 from tests.e2e.test_judging_in_browser import (
     Comment,
     assigned_submissions,
-    declare_conflict,
+    declare_and_check_conflict,
     expect_progress,
     posted_to,
-    round_section,
     score_submission,
 )
 from tests.submissions.corpus import pdf_of_size
@@ -411,15 +410,8 @@ async def judge_pass(
     await expect_progress(page, round_id, 0, len(assigned))
     to_score = list(assigned)
     if conflict_with is not None:
-        await declare_conflict(page, round_id, conflict_with)
         to_score.remove(conflict_with)
-        section, links = round_section(page, round_id)
-        await expect(
-            page.locator(f'a[href="/judging/rounds/{round_id}/submissions/{conflict_with}"]')
-        ).to_have_count(0)
-        await expect(page.locator(f"{section} .judge-item--conflict")).to_have_count(1)
-        await expect(page.locator(links)).to_have_count(len(to_score))
-        await expect_progress(page, round_id, 0, len(to_score))
+        await declare_and_check_conflict(page, round_id, conflict_with, remaining=len(to_score))
     for done, submission_id in enumerate(to_score, start=1):
         number = scoring.numbers[submission_id]
         shared = judge_index != 1  # the second judge keeps their comments internal

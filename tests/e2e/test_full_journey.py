@@ -76,6 +76,7 @@ from tests.e2e.test_judging_in_browser import (
     create_round,
     invite_judges,
     posted_to,
+    set_up_pitch_round,
     sign_in,
 )
 from tests.support.live_server import LiveServer
@@ -270,12 +271,7 @@ async def test_from_a_drafted_challenge_to_another_city_reusing_the_winners_outp
         await assert_clean(bureau, browser_log)
 
         # Pitch round: rubric, judges, assignment, then each finalist's slot on pitch day.
-        pitch = await create_round(bureau, slug, "pitch", "ピッチ審査", "Pitch", top_n=1)
-        await add_criterion(bureau, "プレゼンテーション", "Presentation", "1", count_after=1)
-        await add_criterion(bureau, "実行体制", "Team", "1", count_after=2)
-        await invite_judges(bureau, cast.judges)
-        await assign_automatically(bureau, expected_pairs=4)
-        await expect(bureau.locator("#assignment-matrix tbody tr")).to_have_count(2)
+        pitch = await set_up_pitch_round(bureau, slug, cast.judges)
         await schedule_pitch_slots(bureau, slug, pitch, [s1, s2])
         await shot(bureau, "pitch-slots-scheduled")
         await assert_clean(bureau, browser_log)

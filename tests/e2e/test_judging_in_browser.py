@@ -337,6 +337,30 @@ async def declare_conflict(page: Page, round_id: int, submission_id: int) -> Non
     await expect(page.locator("#flash .flash")).not_to_have_count(0)
 
 
+async def declare_and_check_conflict(page: Page, round_id: int, submission_id: int, remaining: int) -> None:
+    """Declare a conflict from the dashboard: the application is no longer a link, the progress shrinks."""
+    await declare_conflict(page, round_id, submission_id)
+    section, links = round_section(page, round_id)
+    # It is no longer a link: the judge cannot reach the application again.
+    await expect(
+        page.locator(f'a[href="/judging/rounds/{round_id}/submissions/{submission_id}"]')
+    ).to_have_count(0)
+    await expect(page.locator(f"{section} .judge-item--conflict")).to_have_count(1)
+    await expect(page.locator(links)).to_have_count(remaining)
+    await expect_progress(page, round_id, 0, remaining)
+
+
+async def set_up_pitch_round(page: Page, slug: str, judges: tuple[Person, ...]) -> int:
+    """The official's pitch round for the two advanced applications: rubric, judges, assignment."""
+    round_id = await create_round(page, slug, "pitch", "ピッチ審査", "Pitch", top_n=1)
+    await add_criterion(page, "プレゼンテーション", "Presentation", "1", count_after=1)
+    await add_criterion(page, "実行体制", "Team", "1", count_after=2)
+    await invite_judges(page, judges)
+    await assign_automatically(page, expected_pairs=4)
+    await expect(page.locator("#assignment-matrix tbody tr")).to_have_count(2)
+    return round_id
+
+
 async def score_submission(
     page: Page, round_id: int, submission_id: int, scores: tuple[int, int], comment: Comment
 ) -> None:
@@ -409,16 +433,8 @@ async def judge_round(
     await shot(page, artifacts_dir, f"{label}-dashboard")
     to_score = list(assigned)
     if conflict_with is not None:
-        await declare_conflict(page, round_id, conflict_with)
         to_score.remove(conflict_with)
-        section, links = round_section(page, round_id)
-        # It is no longer a link: the judge cannot reach the application again.
-        await expect(
-            page.locator(f'a[href="/judging/rounds/{round_id}/submissions/{conflict_with}"]')
-        ).to_have_count(0)
-        await expect(page.locator(f"{section} .judge-item--conflict")).to_have_count(1)
-        await expect(page.locator(links)).to_have_count(len(to_score))
-        await expect_progress(page, round_id, 0, len(to_score))
+        await declare_and_check_conflict(page, round_id, conflict_with, remaining=len(to_score))
         await shot(page, artifacts_dir, f"{label}-conflict-declared")
     for done, submission_id in enumerate(to_score, start=1):
         number = judging.by_submission(submission_id).number
@@ -516,12 +532,7 @@ async def test_two_rounds_three_judges_advancement_approval_publication_and_feed
         await assert_clean(page, browser_log)
 
         # Round 2 (pitch): only the two advanced applications are in scope.
-        second = await create_round(page, slug, "pitch", "ピッチ審査", "Pitch", top_n=1)
-        await add_criterion(page, "プレゼンテーション", "Presentation", "1", count_after=1)
-        await add_criterion(page, "実行体制", "Team", "1", count_after=2)
-        await invite_judges(page, judging.judges)
-        await assign_automatically(page, expected_pairs=4)
-        await expect(page.locator("#assignment-matrix tbody tr")).to_have_count(2)
+        second = await set_up_pitch_round(page, slug, judging.judges)
         if conflicted in (s1, s2):  # a declared conflict holds in every later round
             await expect(page.locator(f"#assign-{judging.judges[1].id}-{conflicted}")).to_have_count(0)
             row = page.locator("#assignment-matrix tbody tr").filter(
