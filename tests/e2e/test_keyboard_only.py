@@ -1,4 +1,5 @@
-"""The startup's part of the journey with the keyboard alone: sign in, ask, apply, upload a PDF, submit.
+"""The startup's part of the journey with the keyboard alone: sign up, confirm the address, register the
+company; then (an account with its company) sign in, ask, apply, upload a PDF, submit.
 
 Every control is reached with Tab (never clicked or focused by script), used with Enter, Space or typing,
 and must show a visible focus indicator when it has focus. Only the operating system's file dialog is
@@ -8,6 +9,7 @@ answered by the test, as a person would answer it.
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,9 +17,12 @@ import pytest
 from playwright.async_api import FileChooser, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from app.accounts.corporate_number import with_check_digit
 from tests.e2e.conftest import BrowserLog, csp_violations
+from tests.e2e.journey_steps import verification_link
 from tests.e2e.test_apply_in_browser import Opening, opening  # noqa: F401 (the fixture, shared)
 from tests.submissions.corpus import pdf_of_size
+from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -116,6 +121,54 @@ async def test_a_founder_applies_without_a_mouse(
     await page.wait_for_url(re.compile(r"/submissions/\d+/receipt$"))
     await expect(page.locator(".receipt-number strong")).to_have_text(re.compile(r"^KY-\d{4}-\d{4}-\d{4}$"))
     await page.screenshot(path=artifacts_dir / "keyboard-receipt.png", full_page=True)
+    assert browser_log.page_errors == []
+    assert browser_log.unexpected_console_errors() == []
+    assert await csp_violations(page) == []
+
+
+async def test_a_founder_signs_up_and_registers_the_company_without_a_mouse(
+    page: Page, live_server: LiveServer, browser_log: BrowserLog, artifacts_dir: Path
+) -> None:
+    """Home → アカウント登録 → the form → the mailed link → マイアカウント → the company's registration."""
+    run = secrets.token_hex(4)
+    email = f"keyboard-{run}@startup.example.jp"
+    company = f"株式会社キーボード（{run}）"
+    await page.goto("/")
+    await tab_to(page, 'header a[href="/signup"]')
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/signup$"))
+    for selector, text in (
+        ("input[name=display_name]", "鍵盤 太郎"),
+        ("input[name=email]", email),
+        ("input[name=password]", "tsukiji fish market sunrise"),
+    ):
+        await tab_to(page, selector)
+        await page.keyboard.type(text)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/account$"), timeout=30_000)  # argon2 under load
+
+    # The link arrives by mail; opening it is the mail program's part, not the page's.
+    await page.goto(await verification_link(live_server.data_dir / "mail", email))
+    await tab_to(page, 'main a[href="/account"]')
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/account$"))
+    await expect(page.locator(".facts")).to_contain_text("確認済み")
+
+    await tab_to(page, 'a[href="/organizations/new"]')
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/organizations/new$"))
+    for selector, text in (
+        ("#field-name_ja", company),
+        ("#field-corporate_number", with_check_digit(f"{secrets.randbelow(10**12):012d}")),
+        ("#field-profile", "キーボードだけで登録します。"),
+    ):
+        await tab_to(page, selector)
+        await page.keyboard.type(text)
+    await tab_to(page, '#organization-form button[type="submit"]')
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/organizations/\d+$"))
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(company)
+    await page.screenshot(path=artifacts_dir / "keyboard-company-registered.png", full_page=True)
     assert browser_log.page_errors == []
     assert browser_log.unexpected_console_errors() == []
     assert await csp_violations(page) == []
