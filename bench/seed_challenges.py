@@ -20,7 +20,7 @@ import random
 import secrets
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -290,8 +290,8 @@ async def seed(
     return phases
 
 
-async def run(challenges: int, questions: int, rng_seed: int, run_id: str | None = None) -> int:
-    """Check the database is ready, seed it, print the timings; close connections whatever happens."""
+async def seed_database(seeding: Callable[[], Awaitable[int]]) -> int:
+    """Run `seeding` (an exit code) once the database is ready; close connections whatever happens."""
     engine = current_engine()
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=2)
@@ -299,14 +299,7 @@ async def run(challenges: int, questions: int, rng_seed: int, run_id: str | None
         if pending := await pending_migrations():
             print(f"{len(pending)} migration(s) pending: run `python -m app migrate` first.", file=sys.stderr)
             return 2
-        started = time.perf_counter()
-        try:
-            phases = await seed(challenges, questions, now=utcnow(), rng_seed=rng_seed, run_id=run_id)
-        except LookupError as error:
-            print(error, file=sys.stderr)
-            return 2
-        report(phases, engine.engine_type, time.perf_counter() - started)
-        return 0
+        return await seeding()
     finally:
         if isinstance(engine, PostgresEngine):
             await engine.close_connection_pool()
@@ -314,14 +307,30 @@ async def run(challenges: int, questions: int, rng_seed: int, run_id: str | None
             await engine.close_idle_connections()
 
 
-def report(phases: Sequence[Phase], engine_type: str, total: float) -> None:
+async def run(challenges: int, questions: int, rng_seed: int, run_id: str | None = None) -> int:
+    """Check the database is ready, seed it, print the timings."""
+
+    async def seeding() -> int:
+        started = time.perf_counter()
+        try:
+            phases = await seed(challenges, questions, now=utcnow(), rng_seed=rng_seed, run_id=run_id)
+        except LookupError as error:
+            print(error, file=sys.stderr)
+            return 2
+        report(phases, time.perf_counter() - started)
+        return 0
+
+    return await seed_database(seeding)
+
+
+def report(phases: Sequence[Phase], total: float, *, name_width: int = 12) -> None:
     """One line per table: rows, seconds, rows per second; then the total (planning included)."""
-    print(f"Seeded {engine_type} in chunks of {CHUNK} rows:")
-    print(f"  {'table':<12}{'rows':>8}{'seconds':>10}{'rows/s':>10}")
+    print(f"Seeded {current_engine().engine_type} in chunks of {CHUNK} rows:")
+    print(f"  {'table':<{name_width}}{'rows':>8}{'seconds':>10}{'rows/s':>10}")
     for phase in phases:
         rate = phase.rows / phase.seconds if phase.seconds else 0.0
-        print(f"  {phase.name:<12}{phase.rows:>8}{phase.seconds:>10.2f}{rate:>10.0f}")
-    print(f"  {'total':<12}{sum(phase.rows for phase in phases):>8}{total:>10.2f}")
+        print(f"  {phase.name:<{name_width}}{phase.rows:>8}{phase.seconds:>10.2f}{rate:>10.0f}")
+    print(f"  {'total':<{name_width}}{sum(phase.rows for phase in phases):>8}{total:>10.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,8 +35,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 for folder in (PROJECT_ROOT, BENCH_DIR):
@@ -52,8 +50,6 @@ from app.accounts.seed import DEMO_PASSWORD  # noqa: E402
 from app.accounts.tables import Membership, Organization, StaffRole, User  # noqa: E402
 from app.challenges.tables import Challenge  # noqa: E402
 from app.clock import utcnow  # noqa: E402
-from app.database.registry import current_engine, pending_migrations  # noqa: E402
-from app.database.sqlite import KyosoSQLiteEngine  # noqa: E402
 from app.judging.tables import (  # noqa: E402
     Assignment,
     ConflictDeclaration,
@@ -423,30 +419,18 @@ async def seed(args: argparse.Namespace, now: datetime) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Check the database, seed it, write the plan; close connections whatever happens."""
-    engine = current_engine()
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=2)
-    try:
-        if pending := await pending_migrations():
-            print(f"{len(pending)} migration(s) pending: run `python -m app migrate` first.", file=sys.stderr)
-            return 2
+    """Check the database, seed it, write the plan, print the timings."""
+
+    async def seeding() -> int:
         started = time.perf_counter()
         plan = await seed(args, utcnow())
         plan["seconds"] = round(time.perf_counter() - started, 2)
         Path(args.plan).write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")  # noqa: ASYNC240
-        print(f"Seeded {engine.engine_type} in chunks of {seed_challenges.CHUNK} rows:")
-        print(f"  {'table':<18}{'rows':>9}{'seconds':>9}{'rows/s':>9}")
-        for phase in plan["phases"]:
-            rate = phase["rows"] / phase["seconds"] if phase["seconds"] else 0.0
-            print(f"  {phase['name']:<18}{phase['rows']:>9}{phase['seconds']:>9.2f}{rate:>9.0f}")
-        print(f"  {'total':<18}{sum(p['rows'] for p in plan['phases']):>9}{plan['seconds']:>9.2f}")
+        phases = [Phase(phase["name"], phase["rows"], phase["seconds"]) for phase in plan["phases"]]
+        seed_challenges.report(phases, plan["seconds"], name_width=18)
         return 0
-    finally:
-        if isinstance(engine, PostgresEngine):
-            await engine.close_connection_pool()
-        elif isinstance(engine, KyosoSQLiteEngine):
-            await engine.close_idle_connections()
+
+    return await seed_challenges.seed_database(seeding)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -32,6 +32,7 @@ from app.web.page_cache import forget_public_pages  # noqa: E402
 from tests.support.client import WebClient  # noqa: E402
 from tests.support.commands import run_app_command  # noqa: E402
 from tests.support.peers import require_peer  # noqa: E402
+from tests.support.smtp import SmtpServer  # noqa: E402
 
 POSTGRES_URL = os.environ.get("DATABASE_URL_UNDER_TEST", "")
 ON_POSTGRES = POSTGRES_URL.startswith("postgres")
@@ -125,3 +126,14 @@ async def other_client(app: Litestar, client: WebClient) -> AsyncIterator[WebCli
     """A second visitor with cookies of their own, on the same database."""
     async with WebClient.for_app(app) as web:
         yield web
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free port of 127.0.0.1, recording every message; stopped after the test."""
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -16,6 +16,7 @@ from app.clock import utcnow
 from app.payments import checkout, policies, refunds, sponsorship
 from app.payments.gateway import GatewayUnavailable
 from app.payments.pages import availability, payment_page_csp
+from app.payments.receipts import amount_paid, receipt_number
 from app.payments.records import open_gateway, visible_payment
 from app.payments.states import tax_included
 from app.payments.tables import Ticket
@@ -146,9 +147,10 @@ class CheckoutController(Controller):
         row, facts = await visible_payment(user, payment_id)
         if not policies.can_view_receipt(user, facts):
             raise NotFoundException
-        paid = row["collected_jpy"] or row["amount_jpy"]
+        paid = amount_paid(row)
         context = {
             "payment": row,
+            "receipt_number": receipt_number(payment_id),
             "paid": paid,
             "tax": tax_included(paid),
             "operator": settings.receipt_operator_name,

@@ -226,13 +226,19 @@ async def issued_count(ticket_type_id: int) -> int:
     return count
 
 
-async def lock_ticket_type(ticket_type_id: int) -> None:
-    """Take the lock a buyer takes (PostgreSQL), so a sale and an edit of the type never interleave.
+async def locked_ticket_type(ticket_type_id: int) -> dict[str, Any] | None:
+    """The type's price and capacity, read under the lock every sale and edit of it takes (in a transaction).
 
-    (SQLite write transactions are serialized already.)
+    On PostgreSQL the row is locked (FOR UPDATE), so two buyers of the last seat, or a sale and an edit of
+    the type, queue; SQLite write transactions are serialized already.
     """
     if isinstance(TicketType._meta.db, PostgresEngine):
-        await TicketType.raw("SELECT id FROM ticket_type WHERE id = {} FOR UPDATE", ticket_type_id).run()
+        locked = "SELECT price_jpy, capacity FROM ticket_type WHERE id = {} FOR UPDATE"
+        rows = await TicketType.raw(locked, ticket_type_id).run()
+    else:
+        columns = (TicketType.price_jpy, TicketType.capacity)
+        rows = await TicketType.select(*columns).where(TicketType.id == ticket_type_id).run()
+    return rows[0] if rows else None
 
 
 async def update_ticket_type(
@@ -250,11 +256,8 @@ async def update_ticket_type(
     if errors:
         raise InvalidInput(errors)
     async with TicketType._meta.db.transaction():
-        await lock_ticket_type(ticket_type_id)
-        # Read again under the lock: the price compared is the one buyers are paying now.
-        current = (
-            await TicketType.select(TicketType.price_jpy).where(TicketType.id == ticket_type_id).first().run()
-        )
+        # Read under the lock: the price compared is the one buyers are paying now.
+        current = await locked_ticket_type(ticket_type_id)
         if current is None:
             raise NotFoundException
         issued = await issued_count(ticket_type_id)
@@ -278,7 +281,7 @@ async def remove_ticket_type(user: Viewer | None, slug: str, ticket_type_id: int
     """
     await managed_ticket_type(user, slug, ticket_type_id)
     async with TicketType._meta.db.transaction():
-        await lock_ticket_type(ticket_type_id)
+        await locked_ticket_type(ticket_type_id)
         issued = await issued_count(ticket_type_id)
         if issued:
             raise InvalidInput(

@@ -18,6 +18,11 @@ def receipt_number(payment_id: int) -> str:
     return f"KY-PAY-{payment_id:06d}"
 
 
+def amount_paid(payment: dict[str, Any]) -> int:
+    """Yen received (every paid invoice of a subscription), else the amount asked."""
+    return int(payment["collected_jpy"] or payment["amount_jpy"])
+
+
 def receipt_path(payment_id: int) -> str:
     """Where the payer finds the printable receipt."""
     return f"/payments/{payment_id}/receipt"
@@ -49,7 +54,7 @@ async def queue_receipt(payment_id: int, now: datetime) -> int:
     )
     if row is None:
         return 0
-    paid = int(row["collected_jpy"] or row["amount_jpy"])
+    paid = amount_paid(row)
     context: dict[str, Any] = {
         "purpose": row["purpose"],
         "monthly": bool(row["monthly"]),

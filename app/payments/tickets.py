@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from litestar.exceptions import NotFoundException
-from piccolo.engine.postgres import PostgresEngine
 
 from app.accounts.viewer import Viewer
 from app.payments import policies
 from app.payments.gateway import PaymentGateway
 from app.payments.intents import start_intent
-from app.payments.pitch_days import seats_taken
+from app.payments.pitch_days import locked_ticket_type, seats_taken
 from app.payments.policies import TicketTypeFacts
 from app.payments.tables import Payment, Ticket, TicketType
 from app.validation import InvalidInput
@@ -57,17 +56,10 @@ async def ticket_type_facts(ticket_type_id: int) -> tuple[dict[str, Any], Ticket
 
 async def hold_seat(user: Viewer, ticket_type: dict[str, Any], facts: TicketTypeFacts, now: datetime) -> int:
     """In one transaction: check capacity, write the ticket (and its payment if paid); returns its id."""
-    engine = Ticket._meta.db
-    async with engine.transaction():
-        if isinstance(engine, PostgresEngine):
-            # Two buyers of the last seat, or a buyer and an edit of the type, queue here (SQLite write
-            # transactions are already serialized).
-            locked = "SELECT capacity FROM ticket_type WHERE id = {} FOR UPDATE"
-            rows = await TicketType.raw(locked, facts.id).run()
-        else:
-            rows = await TicketType.select(TicketType.capacity).where(TicketType.id == facts.id).run()
+    async with Ticket._meta.db.transaction():
         # Read under the lock, not before it: an edit may have lowered the capacity meanwhile.
-        capacity = int(rows[0]["capacity"]) if rows else 0
+        locked = await locked_ticket_type(facts.id)
+        capacity = int(locked["capacity"]) if locked else 0
         taken = (await seats_taken([facts.id], now)).get(facts.id, 0)
         if taken >= capacity:
             raise InvalidInput({"ticket_type": _("This ticket type is sold out.")})

@@ -167,12 +167,6 @@ def access_tags(staff_tags: Iterable[str]) -> list[str] | None:
     return ["public", *sorted(set(staff_tags) - {"public"})]
 
 
-def access_filter(staff_tags: Iterable[str]) -> Any:
-    """The access tags as a Whoosh filter query (None: no filter)."""
-    tags = access_tags(staff_tags)
-    return None if tags is None else query.Or([query.Term("access", tag) for tag in tags])
-
-
 # The fields results can be narrowed by: the kind of document and the facets.
 FILTER_NAMES = ("kind", *FACET_NAMES)
 

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.query import Or, Term
 from whoosh.searching import Searcher
 
-from app.search.index import current_generation
+from app.search.index import access_filter, current_generation
 
 # Idle searchers kept per index (a search holds one only while it runs); more are opened when needed.
 IDLE_SEARCHERS = 4
@@ -47,7 +46,7 @@ class Lease:
         key = tuple(sorted(tags))
         found = self.filters.get(key)
         if found is None:
-            found = set(self.searcher.docs_for_query(Or([Term("access", tag) for tag in key])))
+            found = set(self.searcher.docs_for_query(access_filter(key)))
             self.filters[key] = found
             if len(self.filters) > FILTER_SETS:
                 self.filters.popitem(last=False)

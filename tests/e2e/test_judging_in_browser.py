@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -337,6 +337,23 @@ async def declare_conflict(page: Page, round_id: int, submission_id: int) -> Non
     await expect(page.locator("#flash .flash")).not_to_have_count(0)
 
 
+async def expect_feedback_hides(page: Page, hidden: Iterable[str], judges: Iterable[Person]) -> None:
+    """The applicant's feedback shows none of `hidden` (internal notes, others' comments), no judge's name."""
+    content = await page.content()
+    for text in hidden:
+        assert text not in content
+    for judge in judges:
+        assert judge.email.split("@")[0] not in content, "a judge's name reached the applicant"
+
+
+async def submission_statuses(submission_ids: list[int]) -> dict[int, str]:
+    """Each application's status, read from the database."""
+    rows = await (
+        Submission.select(Submission.id, Submission.status).where(Submission.id.is_in(submission_ids)).run()
+    )
+    return {row["id"]: row["status"] for row in rows}
+
+
 async def declare_and_check_conflict(page: Page, round_id: int, submission_id: int, remaining: int) -> None:
     """Declare a conflict from the dashboard: the application is no longer a link, the progress shrinks."""
     await declare_conflict(page, round_id, submission_id)
@@ -629,19 +646,10 @@ async def test_two_rounds_three_judges_advancement_approval_publication_and_feed
         assert shown, "no judge shared a comment on the winner"
         await expect(comments).to_have_count(len(shown))
         assert sorted(await comments.all_inner_texts()) == shown
-        content = await founder.content()
-        for text in hidden:
-            assert text not in content
-        for judge in judging.judges:
-            assert judge.email.split("@")[0] not in content, "a judge's name reached the applicant"
+        await expect_feedback_hides(founder, hidden, judging.judges)
         await shot(founder, artifacts_dir, "14-winner-feedback")
         await assert_clean(founder, browser_log)
 
-    statuses = {
-        row["id"]: row["status"]
-        for row in await Submission.select(Submission.id, Submission.status)
-        .where(Submission.id.is_in([s1, s2, s3, s4]))
-        .run()
-    }
+    statuses = await submission_statuses([s1, s2, s3, s4])
     assert statuses == {s1: "winner", s2: "advanced", s3: "not_selected", s4: "not_selected"}
     assert conflicted in scored_by[0] + scored_by[2]  # somebody else still scored it

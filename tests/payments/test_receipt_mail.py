@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
@@ -24,17 +23,6 @@ from tests.payments.flows import buy_paid_ticket, deliver, intent_of, pay, payme
 from tests.support.client import WebClient
 from tests.support.smtp import SmtpServer
 from tests.support.stripe import LocalStripe, WebhookInbox
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 recording what it receives."""
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def receipts() -> list[dict[str, object]]:

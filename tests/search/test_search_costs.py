@@ -10,7 +10,7 @@ from whoosh.index import create_in
 
 from app.search import query as search_query
 from app.search.documents import SearchDocument
-from app.search.index import CARD, build_schema, write_batch
+from app.search.index import CARD, access_filter, build_schema, write_batch
 from app.search.snippets import SNIPPET_AFTER, SNIPPET_BEFORE, snippet_window
 
 
@@ -47,7 +47,7 @@ def test_candidates_say_when_there_were_more_than_are_rechecked(
     monkeypatch.setattr(search_query, "MAX_CANDIDATES", 3)
     with index.searcher() as searcher:
         found = search_query.build_queries("防災")[0]
-        allow = search_query.access_filter({"public"})
+        allow = access_filter({"public"})
         four, capped = search_query.find_candidates(searcher, found, allow, "relevance")
         assert (len(four), capped) == (3, True)
         only_three = query.And([found, query.Not(query.Term("key", "challenge:0"))])
